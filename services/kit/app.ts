@@ -1,0 +1,50 @@
+import Koa from 'koa';
+import { bodyParser } from '@koa/bodyparser';
+import helmet from 'koa-helmet';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+import type { Health } from './health.js';
+import { closeWhenDraining, observe, probes, problemErrors, rejectOperatorQuery, requestId, requestTimeout } from './middleware.js';
+
+export interface KoaAppOptions {
+  logger: Logger;
+  metrics: Metrics;
+  health: Health;
+  /** Largest JSON body accepted, e.g. '256kb'; larger gets 413. */
+  bodyLimit?: string;
+  requestTimeoutMs?: number;
+  /** Trust X-Forwarded-* from the edge proxy / Ingress. */
+  proxy?: boolean;
+}
+
+/**
+ * The Koa app every service starts from: request id, access log and metrics,
+ * problem-JSON errors, security headers, request timeout, probes, JSON body
+ * parsing with a size limit, and operator-injection guards. The service then
+ * mounts its routers. No listening here (see server.ts).
+ */
+export function createKoaApp(options: KoaAppOptions): Koa {
+  const { logger, metrics, health } = options;
+  const app = new Koa({ proxy: options.proxy ?? true });
+  app.silent = true;
+  app.on('error', (error: unknown) => logger.error({ err: error }, 'koa error'));
+  app.use(requestId());
+  app.use(observe(logger, metrics));
+  app.use(problemErrors(logger));
+  app.use(closeWhenDraining(health));
+  app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }));
+  app.use(probes(health, metrics));
+  app.use(requestTimeout(options.requestTimeoutMs ?? 10_000));
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: options.bodyLimit ?? '256kb',
+      encoding: 'utf-8',
+      onError(error: Error & { status?: number }) {
+        throw Object.assign(error, { status: error.status ?? 400, expose: true });
+      },
+    }),
+  );
+  app.use(rejectOperatorQuery());
+  return app;
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not satisfy a service's config schema. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const mongoUri = z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// URI');
+const redisUrl = z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL');
+const ms = (fallback: number) => z.coerce.number().int().min(0).max(600_000).default(fallback);
+
+/**
+ * Settings every service shares. Defaults are documented in the README's
+ * configuration table; secrets (MONGODB_URI, REDIS_URL, ADMIN_TOKEN) have none.
+ * SHUTDOWN_* must match the manifests' preStop and grace period (charts-ts).
+ */
+export const baseConfigShape = {
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MONGODB_URI: mongoUri,
+  REDIS_URL: redisUrl,
+  /** Time readiness stays red while the process keeps serving, so load balancers drop it. */
+  SHUTDOWN_DELAY_MS: ms(5_000),
+  /** Deadline for in-flight requests once the server stops accepting. */
+  SHUTDOWN_TIMEOUT_MS: ms(20_000),
+  REQUEST_TIMEOUT_MS: ms(10_000),
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('256kb'),
+} as const;
+
+export const adminTokenSchema = z.string().min(16, 'must be at least 16 characters');
+
+/**
+ * Parses `env` with the given zod shape and returns a frozen, typed object.
+ * Throws ConfigError whose message names every offending variable on one line.
+ */
+export function loadConfig<S extends z.ZodRawShape>(
+  shape: S,
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<z.infer<z.ZodObject<S>>> {
+  const result = z.object(shape).safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      const message = issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue.message;
+      return `${name} ${message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze(result.data);
+}
+
+/** Like loadConfig, but prints the one-line reason and exits 1: for main.ts only. */
+export function loadConfigOrExit<S extends z.ZodRawShape>(shape: S, env: NodeJS.ProcessEnv = process.env) {
+  try {
+    return loadConfig(shape, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,59 @@
+/** One invalid input field, named the way the client sent it (`body.price.amount`). */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export interface AppErrorOptions {
+  detail?: string;
+  fields?: FieldError[];
+  headers?: Record<string, string>;
+  /** Extra members of the problem body (e.g. `limit`, `max`). */
+  extra?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/**
+ * The one error type handlers throw. The error middleware turns it into an
+ * RFC 9457 problem-JSON answer; anything else becomes a generic 500.
+ */
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly expose = true;
+  readonly detail: string | undefined;
+  readonly fields: FieldError[] | undefined;
+  readonly headers: Record<string, string>;
+  readonly extra: Record<string, unknown>;
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    title: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(title, { cause: options.cause });
+    this.detail = options.detail;
+    this.fields = options.fields;
+    this.headers = options.headers ?? {};
+    this.extra = options.extra ?? {};
+  }
+}
+
+export const badRequest = (detail: string, fields?: FieldError[]) =>
+  new AppError(400, 'validation_failed', 'Request is invalid', { detail, fields });
+
+export const unauthorized = (detail = 'A valid admin token is required') =>
+  new AppError(401, 'unauthorized', 'Unauthorized', { detail, headers: { 'www-authenticate': 'Bearer' } });
+
+export const forbidden = (detail = 'Not allowed') => new AppError(403, 'forbidden', 'Forbidden', { detail });
+
+export const notFound = (detail = 'Not found') => new AppError(404, 'not_found', 'Not found', { detail });
+
+export const conflict = (code: string, detail: string, extra?: Record<string, unknown>) =>
+  new AppError(409, code, 'Conflict', { detail, extra });
+
+export const unprocessable = (code: string, detail: string, extra?: Record<string, unknown>) =>
+  new AppError(422, code, 'Unprocessable request', { detail, extra });
+
+export const unavailable = (code: string, detail: string, retryAfterS = 5) =>
+  new AppError(503, code, 'Service unavailable', { detail, headers: { 'retry-after': String(retryAfterS) } });

@@ -1,0 +1,78 @@
+import { withTimeout } from './timeout.js';
+
+export type Check = () => Promise<unknown>;
+
+export interface HealthOptions {
+  /** Per-check deadline for /readyz. */
+  checkTimeoutMs?: number;
+  /** Liveness fails when the event loop has not ticked for this long. */
+  stallMs?: number;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  draining: boolean;
+  checks: Record<string, 'ok' | string>;
+}
+
+/**
+ * Liveness and readiness, different on purpose: liveness only asks whether this
+ * process still makes progress (a dependency outage must not restart every pod),
+ * readiness asks whether it should get traffic (dependencies reachable, not draining).
+ */
+export class Health {
+  private readonly checks = new Map<string, Check>();
+  private draining = false;
+  private lastTick = Date.now();
+  private readonly ticker: NodeJS.Timeout;
+  private readonly checkTimeoutMs: number;
+  private readonly stallMs: number;
+
+  constructor(options: HealthOptions = {}) {
+    this.checkTimeoutMs = options.checkTimeoutMs ?? 1_000;
+    this.stallMs = options.stallMs ?? 10_000;
+    this.ticker = setInterval(() => {
+      this.lastTick = Date.now();
+    }, 500);
+    this.ticker.unref();
+  }
+
+  /** Registers a readiness check (e.g. Mongo ping); it passes unless it throws or times out. */
+  addCheck(name: string, check: Check): this {
+    this.checks.set(name, check);
+    return this;
+  }
+
+  /** Readiness goes red for good: the process is shutting down. */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  live(): boolean {
+    return Date.now() - this.lastTick < this.stallMs;
+  }
+
+  async ready(): Promise<ReadinessReport> {
+    const entries = await Promise.all(
+      [...this.checks].map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), this.checkTimeoutMs, `${name} check`);
+          return [name, 'ok'] as const;
+        } catch (error) {
+          return [name, error instanceof Error ? error.message : String(error)] as const;
+        }
+      }),
+    );
+    const checks = Object.fromEntries(entries);
+    const ready = !this.draining && entries.every(([, result]) => result === 'ok');
+    return { ready, draining: this.draining, checks };
+  }
+
+  close(): void {
+    clearInterval(this.ticker);
+  }
+}

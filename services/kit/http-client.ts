@@ -1,0 +1,134 @@
+import { Agent, request } from 'undici';
+import {
+  BrokenCircuitError,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+import { AppError } from './errors.js';
+import { currentRequestId, type Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+
+export interface HttpClientOptions {
+  /** Name of the called service, used in errors and metrics ('inventory'). */
+  name: string;
+  baseUrl: string;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Per-attempt deadline. */
+  timeoutMs?: number;
+  /** Extra attempts for idempotent calls. */
+  retries?: number;
+  /** Consecutive failures that open the breaker. */
+  breakerThreshold?: number;
+  /** How long the breaker stays open before letting one call through. */
+  halfOpenAfterMs?: number;
+}
+
+export interface CallOptions {
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /**
+   * Retry this call on failure. GET, HEAD, PUT and DELETE are idempotent by
+   * definition; set this for a POST only when the server deduplicates it
+   * (e.g. a hold with a client-chosen id).
+   */
+  idempotent?: boolean;
+}
+
+export interface HttpResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+}
+
+/** A call that failed in a way worth retrying (network, timeout, 502/503/504). */
+class TransientError extends Error {
+  override name = 'TransientError';
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+const TRANSIENT_STATUS = new Set([502, 503, 504]);
+
+export interface HttpClient {
+  call<T = unknown>(options: CallOptions): Promise<HttpResponse<T>>;
+  readonly breaker: CircuitBreakerPolicy;
+  close(): Promise<void>;
+}
+
+/**
+ * HTTP client for service-to-service calls: keep-alive pool, a deadline per
+ * attempt, retries with decorrelated jitter for idempotent calls only, and a
+ * circuit breaker. When the callee is down it throws a 503 AppError with
+ * Retry-After, so the caller's client sees a clear, retryable answer.
+ */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const timeoutMs = options.timeoutMs ?? 2_000;
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const halfOpenAfter = options.halfOpenAfterMs ?? 5_000;
+  const breaker = circuitBreaker(handleWhen((e) => e instanceof TransientError), {
+    halfOpenAfter,
+    breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
+  });
+  const retryPolicy = retry(handleWhen((e) => e instanceof TransientError), {
+    maxAttempts: options.retries ?? 2,
+    backoff: new ExponentialBackoff({ initialDelay: 25, maxDelay: 500 }),
+  });
+  const calls = options.metrics?.counter('http_client_calls_total', 'Outgoing calls by callee and outcome', ['callee', 'outcome']);
+
+  async function attempt<T>(call: CallOptions): Promise<HttpResponse<T>> {
+    const requestId = currentRequestId();
+    try {
+      const response = await request(new URL(call.path, options.baseUrl), {
+        method: call.method ?? 'GET',
+        dispatcher: agent,
+        signal: AbortSignal.timeout(timeoutMs),
+        headers: {
+          accept: 'application/json',
+          ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(requestId ? { 'x-request-id': requestId } : {}),
+          ...call.headers,
+        },
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+      });
+      const text = await response.body.text();
+      if (TRANSIENT_STATUS.has(response.statusCode)) throw new TransientError(`${options.name} answered ${response.statusCode}`);
+      const body = (text && String(response.headers['content-type'] ?? '').includes('json') ? JSON.parse(text) : text) as T;
+      return { status: response.statusCode, headers: response.headers, body };
+    } catch (error) {
+      if (error instanceof TransientError) throw error;
+      throw new TransientError(`${options.name} unreachable: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  return {
+    breaker,
+    async call<T>(call: CallOptions): Promise<HttpResponse<T>> {
+      const method = call.method ?? 'GET';
+      const canRetry = call.idempotent ?? IDEMPOTENT.has(method);
+      try {
+        const result = await (canRetry ? retryPolicy.execute(() => breaker.execute(() => attempt<T>(call))) : breaker.execute(() => attempt<T>(call)));
+        calls?.inc({ callee: options.name, outcome: 'ok' });
+        return result;
+      } catch (error) {
+        const open = error instanceof BrokenCircuitError;
+        calls?.inc({ callee: options.name, outcome: open ? 'breaker_open' : 'failed' });
+        if (open || error instanceof TransientError) {
+          options.logger.warn({ callee: options.name, path: call.path, err: error }, 'dependency call failed');
+          throw new AppError(503, `${options.name}_unavailable`, 'Service unavailable', {
+            detail: `${options.name} is unavailable; try again shortly`,
+            headers: { 'retry-after': String(Math.ceil(halfOpenAfter / 1000)) },
+            cause: error,
+          });
+        }
+        throw error;
+      }
+    },
+    close: () => agent.close(),
+  };
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import type { Context, Next, Middleware } from 'koa';
+import { AppError } from './errors.js';
+import { requestContext, type Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+import type { Health } from './health.js';
+import { findOperatorKeys } from './validate.js';
+import { badRequest } from './errors.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Takes the caller's `x-request-id` when it looks sane, else makes one; echoes it back. */
+export function requestId(): Middleware {
+  return async function requestIdMiddleware(ctx: Context, next: Next) {
+    const incoming = ctx.get('x-request-id');
+    const id = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = id;
+    ctx.set('x-request-id', id);
+    await requestContext.run({ requestId: id }, next);
+  };
+}
+
+function routeLabel(ctx: Context): string {
+  const matched = (ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute;
+  if (typeof matched === 'string') return matched;
+  return QUIET_PATHS.has(ctx.path) ? ctx.path : 'unmatched';
+}
+
+/** Access log line and request metrics; health and metrics endpoints stay out of the log. */
+export function observe(logger: Logger, metrics: Metrics): Middleware {
+  return async function observeMiddleware(ctx: Context, next: Next) {
+    const started = process.hrtime.bigint();
+    metrics.httpInFlight.inc();
+    try {
+      await next();
+    } finally {
+      metrics.httpInFlight.dec();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeLabel(ctx);
+      metrics.httpDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
+      if (!QUIET_PATHS.has(ctx.path)) {
+        const entry = { method: ctx.method, route, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1e4) / 10 };
+        if (ctx.status >= 500) logger.warn(entry, 'request failed');
+        else logger.info(entry, 'request');
+      }
+    }
+  };
+}
+
+interface HttpishError {
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  message?: string;
+  type?: string;
+}
+
+/**
+ * First middleware after the request id: every error becomes a problem-JSON body
+ * (RFC 9457). AppErrors and http-errors marked `expose` keep their message;
+ * anything else is logged with the request id and answered as a bare 500.
+ */
+export function problemErrors(logger: Logger): Middleware {
+  return async function problemErrorsMiddleware(ctx: Context, next: Next) {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError(404, 'not_found', 'Not found', { detail: `no route for ${ctx.method} ${ctx.path}` });
+    } catch (error) {
+      const problem = toProblem(error);
+      if (problem.status >= 500 && !(error instanceof AppError)) logger.error({ err: error }, 'unhandled error');
+      ctx.status = problem.status;
+      ctx.type = 'application/problem+json';
+      for (const [name, value] of Object.entries(problem.headers)) ctx.set(name, value);
+      ctx.body = { ...problem.body, requestId: ctx.state.requestId };
+    }
+  };
+}
+
+function toProblem(error: unknown): { status: number; headers: Record<string, string>; body: Record<string, unknown> } {
+  if (error instanceof AppError) {
+    const body: Record<string, unknown> = { type: `urn:problem:${error.code}`, title: error.message, status: error.status, ...error.extra };
+    if (error.detail) body.detail = error.detail;
+    if (error.fields) body.errors = error.fields;
+    return { status: error.status, headers: error.headers, body };
+  }
+  const httpish = (error ?? {}) as HttpishError;
+  const status = httpish.status ?? httpish.statusCode ?? 500;
+  if (status < 500 && httpish.expose) {
+    const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request';
+    const fields = status === 400 ? [{ field: 'body', message: httpish.message ?? 'invalid' }] : undefined;
+    const body: Record<string, unknown> = { type: `urn:problem:${code}`, title: httpish.message ?? 'Bad request', status };
+    if (fields) body.errors = fields;
+    return { status, headers: {}, body };
+  }
+  return { status: 500, headers: {}, body: { type: 'urn:problem:internal', title: 'Internal server error', status: 500 } };
+}
+
+/**
+ * Answers 503 if a handler runs past `ms`. The handler is not cancelled (Node has
+ * no way to), but the client and the balancer stop waiting for it.
+ */
+export function requestTimeout(ms: number): Middleware {
+  return async function requestTimeoutMiddleware(_ctx: Context, next: Next) {
+    if (ms <= 0) return next();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new AppError(503, 'request_timeout', 'Request timed out', { detail: `no answer within ${ms} ms`, headers: { 'retry-after': '1' } })), ms);
+    });
+    try {
+      await Promise.race([next(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/** Query keys like `price[$gt]` or `a.b` are refused before any handler sees them. */
+export function rejectOperatorQuery(): Middleware {
+  return async function rejectOperatorQueryMiddleware(ctx: Context, next: Next) {
+    const bad = Object.keys(ctx.query)
+      .filter((key) => /[$[\].\0]/.test(key))
+      .map((key) => ({ field: `query.${key}`, message: 'operator-like parameters are not allowed' }));
+    if (bad.length > 0) throw badRequest('query contains operator-like parameters', bad);
+    const bodyKeys = findOperatorKeys((ctx.request as { body?: unknown }).body, 'body');
+    if (bodyKeys.length > 0) throw badRequest('body contains operator-like keys', bodyKeys);
+    await next();
+  };
+}
+
+/** `/healthz`, `/readyz` and `/metrics`, answered before routing and body parsing. */
+export function probes(health: Health, metrics: Metrics): Middleware {
+  return async function probesMiddleware(ctx: Context, next: Next) {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+    if (ctx.path === '/healthz') {
+      const live = health.live();
+      ctx.status = live ? 200 : 503;
+      ctx.body = { status: live ? 'ok' : 'stalled' };
+    } else if (ctx.path === '/readyz') {
+      const report = await health.ready();
+      ctx.status = report.ready ? 200 : 503;
+      ctx.body = { status: report.ready ? 'ready' : report.draining ? 'draining' : 'not ready', checks: report.checks };
+    } else if (ctx.path === '/metrics') {
+      ctx.type = metrics.registry.contentType;
+      ctx.body = await metrics.registry.metrics();
+    } else {
+      return next();
+    }
+    ctx.set('cache-control', 'no-store');
+  };
+}
+
+/** While draining, ask keep-alive clients to reconnect elsewhere. */
+export function closeWhenDraining(health: Health): Middleware {
+  return async function closeWhenDrainingMiddleware(ctx: Context, next: Next) {
+    await next();
+    if (health.isDraining) ctx.set('connection', 'close');
+  };
+}
