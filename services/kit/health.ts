@@ -21,7 +21,7 @@ export interface ReadinessReport {
  * readiness asks whether it should get traffic (dependencies reachable, not draining).
  */
 export class Health {
-  private readonly checks = new Map<string, Check>();
+  private readonly checks = new Map<string, { check: Check; critical: boolean }>();
   private draining = false;
   private lastTick = Date.now();
   private readonly ticker: NodeJS.Timeout;
@@ -37,9 +37,13 @@ export class Health {
     this.ticker.unref();
   }
 
-  /** Registers a readiness check (e.g. Mongo ping); it passes unless it throws or times out. */
-  addCheck(name: string, check: Check): this {
-    this.checks.set(name, check);
+  /**
+   * Registers a readiness check (e.g. Mongo ping); it passes unless it throws or
+   * times out. A non-critical check is reported in /readyz but does not turn it
+   * red: for a dependency the service can do without (catalog serves stale).
+   */
+  addCheck(name: string, check: Check, options: { critical?: boolean } = {}): this {
+    this.checks.set(name, { check, critical: options.critical ?? true });
     return this;
   }
 
@@ -58,17 +62,18 @@ export class Health {
 
   async ready(): Promise<ReadinessReport> {
     const entries = await Promise.all(
-      [...this.checks].map(async ([name, check]) => {
+      [...this.checks].map(async ([name, { check, critical }]) => {
         try {
           await withTimeout(check(), this.checkTimeoutMs, `${name} check`);
-          return [name, 'ok'] as const;
+          return [name, 'ok', critical] as const;
         } catch (error) {
-          return [name, error instanceof Error ? error.message : String(error)] as const;
+          const reason = error instanceof Error ? error.message : String(error);
+          return [name, critical ? reason : `degraded: ${reason}`, critical] as const;
         }
       }),
     );
-    const checks = Object.fromEntries(entries);
-    const ready = !this.draining && entries.every(([, result]) => result === 'ok');
+    const checks = Object.fromEntries(entries.map(([name, result]) => [name, result]));
+    const ready = !this.draining && entries.every(([, result, critical]) => result === 'ok' || !critical);
     return { ready, draining: this.draining, checks };
   }
 

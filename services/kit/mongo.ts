@@ -9,6 +9,8 @@ export interface MongoOptions {
   maxPoolSize?: number;
   /** Database name; overrides the one in the URI (tests use one per file). */
   dbName?: string;
+  /** Emit driver command events (tests count queries with them). */
+  monitorCommands?: boolean;
 }
 
 /**
@@ -27,6 +29,7 @@ export async function connectMongo(uri: string, options: MongoOptions): Promise<
     bufferCommands: false,
     autoIndex: true,
     retryWrites: true,
+    monitorCommands: options.monitorCommands ?? false,
   });
   connection.on('disconnected', () => logger.warn('mongo disconnected'));
   connection.on('reconnected', () => logger.info('mongo reconnected'));

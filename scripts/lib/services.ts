@@ -1,0 +1,19 @@
+/**
+ * The services `npm start` runs and the edge proxy routes, with the same path
+ * prefixes as the Ingress (charts-ts). Adding a service is one entry here.
+ */
+export interface LocalService {
+  name: string;
+  /** Path prefixes routed to this service by the edge proxy. */
+  prefixes: string[];
+  /** Replica i listens on basePort + i. */
+  basePort: number;
+  /** Other services it calls, as env var -> service name. */
+  calls?: Record<string, string>;
+}
+
+export const localServices: LocalService[] = [
+  { name: 'catalog', prefixes: ['/api/catalog'], basePort: 9100 },
+  { name: 'inventory', prefixes: ['/api/inventory'], basePort: 9200 },
+  { name: 'cart', prefixes: ['/api/cart'], basePort: 9300, calls: { CATALOG_URL: 'catalog', INVENTORY_URL: 'inventory' } },
+];

@@ -1,0 +1,54 @@
+import type Koa from 'koa';
+import type { Connection } from 'mongoose';
+import { createKoaApp, pingMongo, pingRedis, SharedCache, type Health, type Logger, type Metrics, type Redis } from '../kit/index.js';
+import type { CatalogConfig } from './config.js';
+import type { CatalogModels } from './models.js';
+import { createCatalogRouter } from './routes.js';
+
+export interface CatalogDeps {
+  config: CatalogConfig;
+  logger: Logger;
+  metrics: Metrics;
+  health: Health;
+  models: CatalogModels;
+  redis: Redis;
+  /** A dedicated connection for cache invalidation messages. */
+  subscriber: Redis;
+  /** Redis namespace of the cache; tests use one per file. */
+  cacheName?: string;
+}
+
+export interface CatalogApp {
+  app: Koa;
+  cache: SharedCache<unknown>;
+}
+
+/** Builds the catalog's Koa app and its cache from dependencies; no listening, no connecting. */
+export function createCatalogApp(deps: CatalogDeps): CatalogApp {
+  const { config, logger, metrics, health } = deps;
+  const cache = new SharedCache<unknown>({
+    name: deps.cacheName ?? 'catalog',
+    redis: deps.redis,
+    subscriber: deps.subscriber,
+    logger: logger.child({ module: 'cache' }),
+    metrics,
+    freshMs: config.CATALOG_CACHE_FRESH_MS,
+    revalidateMs: config.CATALOG_CACHE_REVALIDATE_MS,
+    staleIfErrorMs: config.CATALOG_CACHE_STALE_IF_ERROR_MS,
+    maxEntries: config.CATALOG_CACHE_MAX_ENTRIES,
+  });
+  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS });
+  const router = createCatalogRouter({ config, models: deps.models, cache });
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return { app, cache };
+}
+
+/**
+ * Browsing must survive a database blip by serving stale entries, so neither
+ * store makes the catalog unready; /readyz still reports them as degraded.
+ */
+export function addCatalogChecks(health: Health, connection: Connection, redis: Redis): void {
+  health.addCheck('mongo', () => pingMongo(connection), { critical: false });
+  health.addCheck('redis', () => pingRedis(redis), { critical: false });
+}

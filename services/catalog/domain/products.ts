@@ -1,0 +1,172 @@
+import { isValidObjectId, Types } from 'mongoose';
+import { badRequest, conflict, notFound } from '../../kit/index.js';
+import type { CatalogModels } from '../models.js';
+import type { ListQuery, ProductInput } from './schemas.js';
+
+/** A product as clients see it. */
+export interface Product {
+  id: string;
+  sku: string;
+  slug: string;
+  name: string;
+  description: string;
+  price: { amount: number; currency: string };
+  categories: string[];
+  attributes: Record<string, string | number | boolean>;
+  images: Array<{ url: string; alt: string }>;
+  limitedQuantity: boolean;
+  maxPerOrder: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ProductPage {
+  items: Product[];
+  nextCursor: string | null;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Lean = Record<string, any>;
+
+export function toProduct(doc: Lean): Product {
+  return {
+    id: String(doc._id),
+    sku: doc.sku,
+    slug: doc.slug,
+    name: doc.name,
+    description: doc.description ?? '',
+    price: { amount: doc.price.amount, currency: doc.price.currency },
+    categories: doc.categories ?? [],
+    attributes: doc.attributes ?? {},
+    images: (doc.images ?? []).map((i: Lean) => ({ url: i.url, alt: i.alt ?? '' })),
+    limitedQuantity: Boolean(doc.limitedQuantity),
+    maxPerOrder: doc.maxPerOrder ?? null,
+    createdAt: new Date(doc.createdAt).toISOString(),
+    updatedAt: new Date(doc.updatedAt).toISOString(),
+  };
+}
+
+export function tokenize(text: string): string[] {
+  return text.toLowerCase().split(/[^a-z0-9]+/).filter((t) => t.length > 0);
+}
+
+function withSearchTerms(input: Partial<ProductInput>, current?: Lean): Lean {
+  const name = input.name ?? current?.name ?? '';
+  const sku = input.sku ?? current?.sku ?? '';
+  const categories = input.categories ?? current?.categories ?? [];
+  const searchTerms = [...new Set([...tokenize(name), ...tokenize(sku), ...categories.flatMap(tokenize)])];
+  return { ...input, searchTerms };
+}
+
+/** Turns a duplicate-key error into a 409 naming the field; rethrows anything else. */
+function rethrowDuplicate(error: unknown): never {
+  const e = error as { code?: number; message?: string; keyValue?: Record<string, unknown> };
+  if (e.code === 11000) {
+    const field = Object.keys(e.keyValue ?? {})[0] ?? (/slug/.test(e.message ?? '') ? 'slug' : 'sku');
+    throw conflict('duplicate', `a product with this ${field} already exists`, { field: `body.${field}` });
+  }
+  throw error;
+}
+
+export async function getProduct(models: CatalogModels, idOrSlug: string): Promise<Product | null> {
+  const filter = isValidObjectId(idOrSlug) && /^[0-9a-f]{24}$/.test(idOrSlug) ? { _id: idOrSlug } : { slug: idOrSlug };
+  const doc = await models.Product.findOne(filter).lean();
+  return doc ? toProduct(doc) : null;
+}
+
+const SORT_FIELD = { name: ['name', 1], '-name': ['name', -1], price: ['price.amount', 1], '-price': ['price.amount', -1], newest: ['createdAt', -1] } as const;
+
+function decodeCursor(cursor: string, sort: ListQuery['sort']): [unknown, Types.ObjectId] {
+  try {
+    const [value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, string];
+    if (typeof id !== 'string' || !/^[0-9a-f]{24}$/.test(id)) throw new Error('bad id');
+    const expected = sort === 'newest' ? 'string' : sort.endsWith('price') ? 'number' : 'string';
+    if (typeof value !== expected) throw new Error('bad value');
+    return [sort === 'newest' ? new Date(value as string) : value, new Types.ObjectId(id)];
+  } catch {
+    throw badRequest('query.cursor is not a cursor this endpoint issued', [{ field: 'query.cursor', message: 'is invalid' }]);
+  }
+}
+
+/**
+ * One page of products in a stable order. Keyset pagination on (sort field, _id):
+ * every page costs the same however deep, unlike skip/offset.
+ */
+export async function listProducts(models: CatalogModels, query: ListQuery): Promise<ProductPage> {
+  const [field, direction] = SORT_FIELD[query.sort];
+  const and: Lean[] = [];
+  if (query.category) and.push({ categories: query.category });
+  if (query.minPrice !== undefined) and.push({ 'price.amount': { $gte: query.minPrice } });
+  if (query.maxPrice !== undefined) and.push({ 'price.amount': { $lte: query.maxPrice } });
+  if (query.q) {
+    const terms = tokenize(query.q).slice(0, 5);
+    if (terms.length > 0) and.push({ searchTerms: { $all: terms } });
+  }
+  if (query.cursor) {
+    const [value, id] = decodeCursor(query.cursor, query.sort);
+    const op = direction === 1 ? '$gt' : '$lt';
+    and.push({ $or: [{ [field]: { [op]: value } }, { [field]: value, _id: { [op]: id } }] });
+  }
+  const docs = await models.Product.find(and.length > 0 ? { $and: and } : {})
+    .sort({ [field]: direction, _id: direction })
+    .limit(query.limit + 1)
+    .lean();
+  const items = docs.slice(0, query.limit).map(toProduct);
+  let nextCursor: string | null = null;
+  if (docs.length > query.limit) {
+    const last = docs[query.limit - 1] as Lean;
+    const value = field === 'createdAt' ? new Date(last.createdAt).toISOString() : field === 'name' ? last.name : last.price.amount;
+    nextCursor = Buffer.from(JSON.stringify([value, String(last._id)])).toString('base64url');
+  }
+  return { items, nextCursor };
+}
+
+export async function createProduct(models: CatalogModels, input: ProductInput): Promise<Product> {
+  try {
+    const doc = await models.Product.create(withSearchTerms(input));
+    return toProduct(doc.toObject());
+  } catch (error) {
+    rethrowDuplicate(error);
+  }
+}
+
+function requireId(id: string): string {
+  if (!/^[0-9a-f]{24}$/.test(id)) throw badRequest('params.id must be a product id', [{ field: 'params.id', message: 'must be a 24-character hex id' }]);
+  return id;
+}
+
+/** Replaces (PUT) or patches (PATCH) a product by id. */
+export async function updateProduct(models: CatalogModels, id: string, input: Partial<ProductInput>): Promise<Product> {
+  const current = await models.Product.findById(requireId(id)).lean();
+  if (!current) throw notFound(`product ${id} does not exist`);
+  try {
+    const doc = await models.Product.findByIdAndUpdate(id, { $set: withSearchTerms(input, current) }, { new: true, runValidators: true }).lean();
+    if (!doc) throw notFound(`product ${id} does not exist`);
+    return toProduct(doc);
+  } catch (error) {
+    rethrowDuplicate(error);
+  }
+}
+
+export async function deleteProduct(models: CatalogModels, id: string): Promise<void> {
+  const result = await models.Product.deleteOne({ _id: requireId(id) });
+  if (result.deletedCount === 0) throw notFound(`product ${id} does not exist`);
+}
+
+/** Upserts by SKU in one round trip; existing products keep their id. */
+export async function bulkImport(models: CatalogModels, inputs: ProductInput[]): Promise<{ inserted: number; updated: number }> {
+  const seen = new Set<string>();
+  inputs.forEach((p, i) => {
+    if (seen.has(p.sku)) throw badRequest(`duplicate sku ${p.sku} in the batch`, [{ field: `body.products.${i}.sku`, message: 'appears twice in this batch' }]);
+    seen.add(p.sku);
+  });
+  try {
+    const result = await models.Product.bulkWrite(
+      inputs.map((p) => ({ updateOne: { filter: { sku: p.sku }, update: { $set: withSearchTerms(p) }, upsert: true } })),
+      { ordered: false },
+    );
+    return { inserted: result.upsertedCount, updated: result.modifiedCount };
+  } catch (error) {
+    rethrowDuplicate(error);
+  }
+}

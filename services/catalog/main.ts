@@ -1,0 +1,34 @@
+import { connectMongo, connectRedis, createLogger, createMetrics, createRedis, Health, loadConfigOrExit, serve } from '../kit/index.js';
+import { catalogConfigShape } from './config.js';
+import { createCatalogModels } from './models.js';
+import { addCatalogChecks, createCatalogApp } from './app.js';
+
+const config = loadConfigOrExit(catalogConfigShape);
+const logger = createLogger({ service: 'catalog', level: config.LOG_LEVEL });
+const metrics = createMetrics('catalog');
+const health = new Health();
+
+const connection = await connectMongo(config.MONGODB_URI, { logger, serverSelectionTimeoutMs: 2_000 });
+const redis = await connectRedis(createRedis(config.REDIS_URL, logger));
+const subscriber = await connectRedis(createRedis(config.REDIS_URL, logger, { enableOfflineQueue: true, commandTimeout: undefined }));
+const models = await createCatalogModels(connection);
+
+addCatalogChecks(health, connection, redis);
+
+const { app, cache } = createCatalogApp({ config, logger, metrics, health, models, redis, subscriber });
+await cache.start();
+
+await serve({
+  app,
+  logger,
+  health,
+  host: config.HOST,
+  port: config.PORT,
+  shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  closers: [
+    { name: 'cache', close: () => cache.stop() },
+    { name: 'redis', close: () => Promise.all([redis.quit(), subscriber.quit()]) },
+    { name: 'mongo', close: () => connection.close() },
+  ],
+});

@@ -1,0 +1,110 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { AppError, notFound, requireAdmin, validate, type CacheResult, type SharedCache } from '../kit/index.js';
+import type { CatalogConfig } from './config.js';
+import type { CatalogModels } from './models.js';
+import { bulkImportSchema, categoryInputSchema, idOrSlugSchema, listQuerySchema, productInputSchema, productPatchSchema } from './domain/schemas.js';
+import { bulkImport, createProduct, deleteProduct, getProduct, listProducts, updateProduct } from './domain/products.js';
+import { createCategory, deleteCategory, listCategories, putCategory } from './domain/categories.js';
+
+export interface CatalogRouteDeps {
+  config: Pick<CatalogConfig, 'ADMIN_TOKEN' | 'CATALOG_HTTP_MAX_AGE_S' | 'CATALOG_CACHE_REVALIDATE_MS' | 'CATALOG_CACHE_STALE_IF_ERROR_MS'>;
+  models: CatalogModels;
+  cache: SharedCache<unknown>;
+}
+
+/**
+ * Answers a cached read: ETag and 304, Cache-Control with stale-while-revalidate
+ * and stale-if-error for browsers and CDNs, and X-Cache saying where it came from.
+ */
+function sendCached(ctx: Context, result: CacheResult<unknown>, deps: CatalogRouteDeps): void {
+  const { CATALOG_HTTP_MAX_AGE_S: maxAge, CATALOG_CACHE_REVALIDATE_MS: swr, CATALOG_CACHE_STALE_IF_ERROR_MS: sie } = deps.config;
+  ctx.set('cache-control', `public, max-age=${maxAge}, stale-while-revalidate=${Math.round(swr / 1000)}, stale-if-error=${Math.round(sie / 1000)}`);
+  ctx.set('x-cache', result.state);
+  ctx.set('age', String(Math.floor(result.ageMs / 1000)));
+  ctx.etag = result.etag;
+  ctx.status = 200;
+  if (ctx.fresh) {
+    ctx.status = 304;
+    return;
+  }
+  ctx.body = result.value;
+}
+
+/** Reads through the cache; a database failure with nothing stale to serve is a 503, not a 500. */
+async function cached(cache: SharedCache<unknown>, key: string, load: () => Promise<unknown>): Promise<CacheResult<unknown>> {
+  try {
+    return await cache.get(key, load);
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError(503, 'catalog_unavailable', 'Service unavailable', { detail: 'the catalog database is unreachable and this item is not cached', headers: { 'retry-after': '5' }, cause: error });
+  }
+}
+
+const canonical = (query: object) => JSON.stringify(Object.entries(query).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+
+export function createCatalogRouter(deps: CatalogRouteDeps): Router {
+  const { models, cache } = deps;
+  const router = new Router({ prefix: '/api/catalog' });
+  const admin = requireAdmin(deps.config.ADMIN_TOKEN);
+  const written = async (ctx: Context, status: number, body: unknown) => {
+    await cache.invalidateAll();
+    ctx.set('cache-control', 'no-store');
+    ctx.status = status;
+    if (body !== undefined) ctx.body = body;
+  };
+
+  router.get('/products', async (ctx) => {
+    const query = validate(listQuerySchema, ctx.query, 'query');
+    const result = await cached(cache, `l:${canonical(query)}`, () => listProducts(models, query));
+    sendCached(ctx, result, deps);
+  });
+
+  router.get('/products/:idOrSlug', async (ctx) => {
+    const { idOrSlug } = validate(idOrSlugSchema, ctx.params, 'params');
+    const result = await cached(cache, `p:${idOrSlug}`, () => getProduct(models, idOrSlug));
+    if (result.value === null) throw notFound(`product ${idOrSlug} does not exist`);
+    sendCached(ctx, result, deps);
+  });
+
+  router.get('/categories', async (ctx) => {
+    const result = await cached(cache, 'c:all', async () => ({ items: await listCategories(models) }));
+    sendCached(ctx, result, deps);
+  });
+
+  router.post('/products/bulk', admin, async (ctx) => {
+    const { products } = validate(bulkImportSchema, ctx.request.body, 'body');
+    await written(ctx, 200, await bulkImport(models, products));
+  });
+  router.post('/products', admin, async (ctx) => {
+    const input = validate(productInputSchema, ctx.request.body, 'body');
+    const product = await createProduct(models, input);
+    ctx.set('location', `/api/catalog/products/${product.id}`);
+    await written(ctx, 201, product);
+  });
+  router.put('/products/:id', admin, async (ctx) => {
+    const input = validate(productInputSchema, ctx.request.body, 'body');
+    await written(ctx, 200, await updateProduct(models, ctx.params.id ?? '', input));
+  });
+  router.patch('/products/:id', admin, async (ctx) => {
+    const input = validate(productPatchSchema, ctx.request.body, 'body');
+    await written(ctx, 200, await updateProduct(models, ctx.params.id ?? '', input));
+  });
+  router.delete('/products/:id', admin, async (ctx) => {
+    await deleteProduct(models, ctx.params.id ?? '');
+    await written(ctx, 204, undefined);
+  });
+
+  router.post('/categories', admin, async (ctx) => {
+    await written(ctx, 201, await createCategory(models, validate(categoryInputSchema, ctx.request.body, 'body')));
+  });
+  router.put('/categories/:slug', admin, async (ctx) => {
+    const input = validate(categoryInputSchema, { ...(ctx.request.body as object), slug: ctx.params.slug }, 'body');
+    await written(ctx, 200, await putCategory(models, input));
+  });
+  router.delete('/categories/:slug', admin, async (ctx) => {
+    await deleteCategory(models, ctx.params.slug ?? '');
+    await written(ctx, 204, undefined);
+  });
+  return router;
+}

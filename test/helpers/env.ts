@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger, createMetrics, Health, type Logger } from '../../services/kit/index.js';
+
+/**
+ * Connection strings of the real servers `npm test` started (scripts/test.ts).
+ * Tests never mock MongoDB or Redis.
+ */
+export function testServers(): { mongoUri: string; redisUrl: string } {
+  const mongoUri = process.env.MONGODB_URI;
+  const redisUrl = process.env.REDIS_URL;
+  if (!mongoUri || !redisUrl) throw new Error('MONGODB_URI and REDIS_URL are not set: run tests with `npm test`, which starts FerretDB and Redis');
+  return { mongoUri, redisUrl };
+}
+
+/** A database name of its own for each test file (and run), so files run in parallel. */
+export function uniqueName(metaUrl: string): string {
+  const base = path.basename(fileURLToPath(metaUrl)).replace(/\.test\.ts$/, '').replace(/[^a-z0-9]/gi, '_');
+  return `t_${base}_${randomBytes(3).toString('hex')}`;
+}
+
+/** A logger that stays quiet unless TEST_LOG_LEVEL is set. */
+export function testLogger(service = 'test'): Logger {
+  return createLogger({ service, level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+}
+
+export function testObservability(service = 'test') {
+  return { logger: testLogger(service), metrics: createMetrics(service), health: new Health() };
+}
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
