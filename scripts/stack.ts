@@ -1,0 +1,18 @@
+/**
+ * `npm run stack [-- --profile test]`: runs only the dependencies (FerretDB and
+ * Redis on loopback) in the foreground until Ctrl-C, for working on one
+ * service with `tsx watch` or running test files against a long-lived stack.
+ */
+import { ensureStack } from './lib/stack.js';
+
+const profile = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] ?? 'dev' : 'dev';
+const ports = profile === 'test' ? { mongoPort: 27117, redisPort: 6479 } : { mongoPort: 27017, redisPort: 6379 };
+const stack = await ensureStack({ profile, ...ports });
+console.log(`MONGODB_URI=${stack.mongoUri}\nREDIS_URL=${stack.redisUrl}\n(Ctrl-C stops ${stack.managed.map((m) => m.name).join(' and ') || 'nothing: reused running servers'})`);
+const stop = async () => {
+  await stack.stop();
+  process.exit(0);
+};
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());
+setInterval(() => undefined, 1 << 30);
