@@ -1,0 +1,58 @@
+/**
+ * dev: fits kind, minikube or k3d on a laptop. Small requests, 1-2 replicas, no zone
+ * spread, plain Ingress (any controller; class `traefik`), in-cluster MongoDB and Redis.
+ */
+import type { EnvironmentSettings } from '../settings.js';
+
+const kubeSystem = { 'kubernetes.io/metadata.name': 'kube-system' };
+
+/** Settings of the dev environment. */
+export const settings: EnvironmentSettings = {
+  name: 'dev',
+  namespace: 'shop-dev',
+  image: 'ghcr.io/example/shop:0.1.0',
+  logLevel: 'debug',
+  requestTimeoutMs: 8000,
+  secretName: 'shop-secrets',
+  // Grace = 2 + ceil((3000 + 10000) / 1000) + 5 = 20 s (charts-ts/lib/shutdown.ts).
+  shutdown: { preStopSleepSeconds: 2, shutdownDelayMs: 3000, shutdownTimeoutMs: 10000, jobGraceMs: 15000, marginSeconds: 5 },
+  sizing: {
+    default: { resources: { cpuRequestMillis: 50, cpuLimitMillis: 500, memoryMiB: 192 }, minReplicas: 1, maxReplicas: 2 },
+  },
+  autoscaling: { cpuUtilization: 70, memoryUtilization: 85 },
+  spread: {},
+  edge: {
+    mode: 'ingress',
+    ingress: { className: 'traefik', profile: 'none' },
+    gateway: { className: 'traefik', namespace: 'shop-dev-edge', experimentalRetry: false },
+    requestTimeoutSeconds: 15,
+    backendTimeoutSeconds: 10,
+    maxBodyMiB: 1,
+    rateLimitPerSecond: 50,
+    rateLimitBurst: 100,
+    // Traefik's Helm chart installs into `traefik`; k3s runs it in kube-system.
+    peers: [{ namespaceLabels: { 'kubernetes.io/metadata.name': 'traefik' } }, { namespaceLabels: kubeSystem, podLabels: { 'app.kubernetes.io/name': 'traefik' } }],
+  },
+  network: { dns: { namespaceLabels: kubeSystem, podLabels: { 'k8s-app': 'kube-dns' } } },
+  dataTier: {
+    mode: 'in-cluster',
+    mongo: {
+      image: 'mongo:7.0.16',
+      members: 3,
+      replicaSetName: 'rs0',
+      dataPath: '/data/db',
+      // mongod sizes its cache from the node's RAM, not the container limit it would then exceed.
+      extraArgs: ['--wiredTigerCacheSizeGB', '0.25'],
+      storageGiB: 1,
+      runAsUser: 999, // the image's mongodb user
+      resources: { cpuRequestMillis: 100, cpuLimitMillis: 1000, memoryMiB: 640 },
+    },
+    redis: {
+      image: 'redis:7.4.2',
+      storageGiB: 1,
+      runAsUser: 999, // the image's redis user
+      resources: { cpuRequestMillis: 50, cpuLimitMillis: 500, memoryMiB: 128 },
+    },
+    spread: {},
+  },
+};
