@@ -94,7 +94,7 @@ describe('catalog API', () => {
       categories: [i % 2 ? 'mugs' : 'cups'],
     }));
     const bulk = await server.post('/api/catalog/products/bulk').set(auth()).send({ products }).expect(200);
-    assert.deepEqual(bulk.body, { inserted: 25, updated: 0 });
+    assert.deepEqual(bulk.body, { inserted: 25, updated: 0, unchanged: 0 });
 
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -120,9 +120,11 @@ describe('catalog API', () => {
     const again = await server
       .post('/api/catalog/products/bulk')
       .set(auth())
-      .send({ products: [{ ...shirt, name: 'Red Shirt v2' }] })
+      .send({ products: [{ ...shirt, name: 'Red Shirt v2' }, { ...shirt, sku: 'TS-NEW', slug: 'new-shirt' }] })
       .expect(200);
-    assert.deepEqual(again.body, { inserted: 0, updated: 1 });
+    assert.deepEqual(again.body, { inserted: 1, updated: 1, unchanged: 0 });
+    const same = await server.post('/api/catalog/products/bulk').set(auth()).send({ products: [{ ...shirt, name: 'Red Shirt v2' }] }).expect(200);
+    assert.deepEqual(same.body, { inserted: 0, updated: 0, unchanged: 1 });
     const read = await server.get('/api/catalog/products/red-shirt').expect(200);
     assert.equal(read.body.name, 'Red Shirt v2');
   });

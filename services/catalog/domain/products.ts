@@ -153,20 +153,35 @@ export async function deleteProduct(models: CatalogModels, id: string): Promise<
   if (result.deletedCount === 0) throw notFound(`product ${id} does not exist`);
 }
 
-/** Upserts by SKU in one round trip; existing products keep their id. */
-export async function bulkImport(models: CatalogModels, inputs: ProductInput[]): Promise<{ inserted: number; updated: number }> {
+const INPUT_FIELDS = ['sku', 'slug', 'name', 'description', 'price', 'categories', 'attributes', 'images', 'limitedQuantity', 'maxPerOrder'] as const;
+
+const differs = (input: ProductInput, doc: Lean) => INPUT_FIELDS.some((f) => JSON.stringify(input[f]) !== JSON.stringify(doc[f] ?? null));
+
+/**
+ * Upserts by SKU: new products in one insertMany, changed ones updated by _id,
+ * unchanged ones left alone (re-running a seed writes nothing). Updating by _id
+ * rather than by SKU matters on FerretDB's SQLite backend, which pushes only
+ * _id filters down to an index.
+ */
+export async function bulkImport(models: CatalogModels, inputs: ProductInput[]): Promise<{ inserted: number; updated: number; unchanged: number }> {
   const seen = new Set<string>();
   inputs.forEach((p, i) => {
     if (seen.has(p.sku)) throw badRequest(`duplicate sku ${p.sku} in the batch`, [{ field: `body.products.${i}.sku`, message: 'appears twice in this batch' }]);
     seen.add(p.sku);
   });
+  const existing = new Map((await models.Product.find({ sku: { $in: [...seen] } }).lean()).map((doc) => [doc.sku, doc as Lean]));
+  const fresh = inputs.filter((p) => !existing.has(p.sku));
+  const changed = inputs.filter((p) => existing.has(p.sku) && differs(p, existing.get(p.sku) as Lean));
   try {
-    const result = await models.Product.bulkWrite(
-      inputs.map((p) => ({ updateOne: { filter: { sku: p.sku }, update: { $set: withSearchTerms(p) }, upsert: true } })),
-      { ordered: false },
-    );
-    return { inserted: result.upsertedCount, updated: result.modifiedCount };
+    if (fresh.length > 0) await models.Product.insertMany(fresh.map((p) => withSearchTerms(p)), { ordered: false });
+    if (changed.length > 0) {
+      await models.Product.bulkWrite(
+        changed.map((p) => ({ updateOne: { filter: { _id: (existing.get(p.sku) as Lean)._id }, update: { $set: withSearchTerms(p) } } })),
+        { ordered: false },
+      );
+    }
   } catch (error) {
     rethrowDuplicate(error);
   }
+  return { inserted: fresh.length, updated: changed.length, unchanged: inputs.length - fresh.length - changed.length };
 }
