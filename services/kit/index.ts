@@ -18,3 +18,5 @@ export * from './clock.js';
 export * from './auth.js';
 export * from './http-client.js';
 export * from './timeout.js';
+export * from './sweeper.js';
+export * from './lock.js';

@@ -1,0 +1,68 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type Koa from 'koa';
+import type { Context, Middleware, Next } from 'koa';
+import type { Connection } from 'mongoose';
+import { bearerToken, createKoaApp, createLocker, pingMongo, pingRedis, requireAdmin, systemClock, unauthorized, type Clock, type Health, type Logger, type Metrics, type Redis } from '../kit/index.js';
+import type { InventoryConfig } from './config.js';
+import type { InventoryModels } from './models.js';
+import { createInventoryRouter } from './routes.js';
+import { createInventorySweeps, type InventorySweeps } from './sweepers.js';
+
+export interface InventoryDeps {
+  config: InventoryConfig;
+  logger: Logger;
+  metrics: Metrics;
+  health: Health;
+  models: InventoryModels;
+  /** Holds the per-SKU write locks. */
+  redis: Redis;
+  /** Namespace of the locks in Redis (tests use one per database). */
+  lockPrefix?: string;
+  /** Decides every expiry; tests pass a ManualClock. */
+  clock?: Clock;
+  /** Name of this replica on claims (defaults to host:pid). */
+  replica?: string;
+}
+
+export interface InventoryApp {
+  app: Koa;
+  /** Background jobs; main.ts starts and stops them, tests run them by hand. */
+  sweeps: InventorySweeps;
+}
+
+/** Builds the inventory app and its sweepers from dependencies; no listening, no connecting, nothing started. */
+export function createInventoryApp(deps: InventoryDeps): InventoryApp {
+  const { config, logger, metrics, health } = deps;
+  const clock = deps.clock ?? systemClock;
+  const replica = deps.replica ?? `${process.env.HOSTNAME ?? 'local'}:${process.pid}`;
+  const lock = createLocker(deps.redis, { prefix: deps.lockPrefix ?? 'lock:stock', ttlMs: config.STOCK_LOCK_TTL_MS, waitMs: config.STOCK_LOCK_WAIT_MS });
+  const domain = { models: deps.models, clock, replica, lock };
+  const sweeps = createInventorySweeps({ ...domain, config, logger, metrics });
+  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS });
+  const admin = requireAdmin(config.ADMIN_TOKEN);
+  const internal = config.INTERNAL_TOKEN ? requireAnyToken([config.INTERNAL_TOKEN, config.ADMIN_TOKEN]) : admin;
+  const router = createInventoryRouter({ ...domain, config, admin, internal, sweeps });
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return { app, sweeps };
+}
+
+/** Readiness: stock lives in MongoDB, its write locks in Redis; without either, inventory cannot change stock. */
+export function addInventoryChecks(health: Health, connection: Connection, redis: Redis): void {
+  health.addCheck('mongo', () => pingMongo(connection));
+  health.addCheck('redis', () => pingRedis(redis));
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Bearer auth accepting any of several tokens, compared in constant time. */
+function requireAnyToken(tokens: string[]): Middleware {
+  const expected = tokens.map(digest);
+  return async function requireAnyTokenMiddleware(ctx: Context, next: Next) {
+    const given = bearerToken(ctx);
+    const hash = digest(given);
+    const ok = expected.map((candidate) => timingSafeEqual(hash, candidate)).some(Boolean);
+    if (!given || !ok) throw unauthorized('A valid service or admin token is required');
+    await next();
+  };
+}

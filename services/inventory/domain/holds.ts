@@ -1,0 +1,248 @@
+/**
+ * Holds: reservations of stock with an expiry. A hold document records the
+ * intent (state machine below); its effect on stock is applied by effects.ts,
+ * keyed by hold id. Every transition is one conditional update on the hold,
+ * every effect one conditional update on the stock document.
+ *
+ *   pending ──► active ──► releasing ──► released
+ *      │          ├──────► committing ─► committed
+ *      │          └──────► expiring ───► expired      (sweeper, or eagerly on access)
+ *      ├──────────────────► expiring                   (reserve never finished; after a grace period)
+ *      └──► rejected                                   (not enough stock)
+ *
+ * Transitional states (releasing, committing, expiring) already decide the
+ * outcome; finishing them is idempotent, so anyone may finish them again.
+ */
+import { conflict, notFound, type Clock, type WithLock } from '../../kit/index.js';
+import type { HoldDoc, HoldState, InventoryModels } from '../models.js';
+import { applyRemove, applyReserve, applyResize, type EffectDeps } from './effects.js';
+
+export interface HoldDeps extends EffectDeps {
+  models: InventoryModels;
+  clock: Clock;
+  lock: WithLock;
+  /** Name of this replica, stored on claims for diagnostics. */
+  replica: string;
+}
+
+export type PublicHoldState = 'pending' | 'active' | 'released' | 'committed' | 'expired' | 'rejected';
+
+export interface HoldView {
+  id: string;
+  sku: string;
+  qty: number;
+  owner: string | null;
+  state: PublicHoldState;
+  expiresAt: string;
+  createdAt: string;
+  endedAt: string | null;
+}
+
+const TRANSITIONAL: Partial<Record<HoldState, { final: HoldState; to: 'available' | 'sold' }>> = {
+  releasing: { final: 'released', to: 'available' },
+  expiring: { final: 'expired', to: 'available' },
+  committing: { final: 'committed', to: 'sold' },
+};
+const LIVE: HoldState[] = ['pending', 'active'];
+
+/** The state a client sees: a transitional state shows its decided outcome; a live hold past its expiry is expired. */
+export function publicState(hold: HoldDoc, now: number): PublicHoldState {
+  const transition = TRANSITIONAL[hold.state];
+  if (transition) return transition.final as PublicHoldState;
+  if (LIVE.includes(hold.state) && hold.expiresAt.getTime() <= now) return 'expired';
+  return hold.state as PublicHoldState;
+}
+
+export function toHoldView(hold: HoldDoc, now: number): HoldView {
+  return {
+    id: hold._id,
+    sku: hold.sku,
+    qty: hold.qty,
+    owner: hold.owner,
+    state: publicState(hold, now),
+    expiresAt: hold.expiresAt.toISOString(),
+    createdAt: hold.createdAt.toISOString(),
+    endedAt: hold.endedAt ? hold.endedAt.toISOString() : null,
+  };
+}
+
+export interface ReserveInput {
+  id: string;
+  sku: string;
+  qty: number;
+  ttlS: number;
+  owner: string | null;
+}
+
+/**
+ * Reserves `qty` units under a caller-chosen hold id. A retry with the same id
+ * and parameters returns the same hold and never reserves twice.
+ */
+export async function reserve(deps: HoldDeps, input: ReserveInput): Promise<{ hold: HoldView; created: boolean }> {
+  const { models, clock } = deps;
+  const now = new Date(clock.now());
+  let hold: HoldDoc;
+  let created = true;
+  try {
+    const doc = await models.Hold.create({
+      _id: input.id, sku: input.sku, qty: input.qty, requestedQty: input.qty, owner: input.owner, state: 'pending',
+      expiresAt: new Date(now.getTime() + input.ttlS * 1_000), createdAt: now, updatedAt: now, endedAt: null, claimedBy: null,
+    });
+    hold = doc.toObject();
+  } catch (error) {
+    if ((error as { code?: number }).code !== 11000) throw error;
+    const existing = await models.Hold.findById(input.id).lean<HoldDoc>();
+    if (!existing) throw error;
+    if (existing.sku !== input.sku || existing.requestedQty !== input.qty) {
+      throw conflict('hold_id_conflict', `hold ${input.id} already exists for different stock`, { holdId: input.id });
+    }
+    hold = existing;
+    created = false;
+  }
+  if (hold.state === 'rejected') throw await insufficient(deps, input.sku, input.qty);
+  if (hold.state !== 'pending') return { hold: toHoldView(hold, clock.now()), created };
+
+  const outcome = await applyReserve(deps, input.id, input.sku, input.qty);
+  if (outcome.kind === 'applied' || outcome.kind === 'already') {
+    const active = await models.Hold.findOneAndUpdate(
+      { _id: input.id, state: 'pending' },
+      { $set: { state: 'active', updatedAt: new Date(clock.now()) } },
+      { new: true, lean: true },
+    );
+    // null: a sweeper expired the pending hold meanwhile; its reconcile pass returns the units.
+    return { hold: toHoldView(active ?? (await mustFind(models, input.id)), clock.now()), created };
+  }
+  await models.Hold.updateOne({ _id: input.id, state: 'pending' }, { $set: { state: 'rejected', endedAt: new Date(clock.now()), updatedAt: new Date(clock.now()) } });
+  const available = outcome.kind === 'insufficient' ? outcome.available : 0;
+  throw conflict('insufficient_stock', `only ${available} of ${input.sku} available`, { sku: input.sku, requested: input.qty, available });
+}
+
+export async function getHold(deps: HoldDeps, id: string): Promise<HoldView> {
+  return toHoldView(await mustFind(deps.models, id), deps.clock.now());
+}
+
+export interface ModifyInput {
+  qty?: number;
+  ttlS?: number;
+  owner?: string | null;
+}
+
+/** Resizes and/or extends a live hold. Growing needs the extra units available (409 otherwise). */
+export async function modify(deps: HoldDeps, id: string, input: ModifyInput): Promise<HoldView> {
+  const { models, clock } = deps;
+  const hold = await requireLive(deps, id);
+  if (input.qty !== undefined && input.qty !== hold.qty) {
+    const outcome = await applyResize(deps, id, hold.sku, input.qty);
+    if (outcome.kind === 'missing') throw await endedError(deps, id);
+    if (outcome.kind === 'insufficient') {
+      throw conflict('insufficient_stock', `only ${outcome.available} more of ${hold.sku} available`, { sku: hold.sku, requested: input.qty, held: outcome.from, available: outcome.available });
+    }
+  }
+  const set: Record<string, unknown> = { updatedAt: new Date(clock.now()) };
+  if (input.qty !== undefined) set.qty = input.qty;
+  if (input.ttlS !== undefined) set.expiresAt = new Date(clock.now() + input.ttlS * 1_000);
+  if (input.owner !== undefined) set.owner = input.owner;
+  const updated = await models.Hold.findOneAndUpdate({ _id: id, state: 'active', expiresAt: { $gt: new Date(clock.now()) } }, { $set: set }, { new: true, lean: true });
+  // If it expired in between, the sweeper returns whatever the entry holds now; the reconciler fixes a stale qty.
+  if (!updated) throw await endedError(deps, id);
+  return toHoldView(updated, clock.now());
+}
+
+/** Ends a hold and returns its units. Idempotent: releasing an ended hold answers its final state. */
+export async function release(deps: HoldDeps, id: string): Promise<HoldView> {
+  const { models, clock } = deps;
+  const claimed = await models.Hold.findOneAndUpdate(
+    { _id: id, state: { $in: LIVE } },
+    { $set: { state: 'releasing', updatedAt: new Date(clock.now()), claimedBy: deps.replica } },
+    { new: true, lean: true },
+  );
+  const hold = claimed ?? (await mustFind(models, id));
+  if (hold.state === 'committing' || hold.state === 'committed') throw conflict('hold_ended', `hold ${id} is committed`, { holdId: id, state: 'committed' });
+  return toHoldView(await finish(deps, hold), clock.now());
+}
+
+/** Turns a live hold into sold units (checkout). Idempotent; an expired hold cannot be committed. */
+export async function commit(deps: HoldDeps, id: string): Promise<HoldView> {
+  const { models, clock } = deps;
+  const claimed = await models.Hold.findOneAndUpdate(
+    { _id: id, state: 'active', expiresAt: { $gt: new Date(clock.now()) } },
+    { $set: { state: 'committing', updatedAt: new Date(clock.now()), claimedBy: deps.replica } },
+    { new: true, lean: true },
+  );
+  const hold = claimed ?? (await mustFind(models, id));
+  if (hold.state === 'committing' || hold.state === 'committed') return toHoldView(await finish(deps, hold), clock.now());
+  throw await endedError(deps, id);
+}
+
+/**
+ * Applies the decided outcome of a transitional hold and records the final
+ * state. Safe to run any number of times, by anyone, concurrently.
+ */
+export async function finish(deps: HoldDeps, hold: HoldDoc): Promise<HoldDoc> {
+  const transition = TRANSITIONAL[hold.state];
+  if (!transition) return hold;
+  const moved = await applyRemove(deps, hold._id, hold.sku, transition.to);
+  const set: Record<string, unknown> = { state: transition.final, endedAt: new Date(deps.clock.now()), updatedAt: new Date(deps.clock.now()) };
+  // A commit sells exactly what was reserved; record it (it differs from qty only after a half-done resize).
+  if (transition.to === 'sold' && moved > 0) set.qty = moved;
+  const done = await deps.models.Hold.findOneAndUpdate({ _id: hold._id, state: hold.state }, { $set: set }, { new: true, lean: true });
+  return done ?? (await mustFind(deps.models, hold._id));
+}
+
+/** Claims one live hold past its expiry (pending ones only after a grace period) and expires it. */
+export async function claimExpired(deps: HoldDeps, pendingGraceMs: number): Promise<HoldDoc | null> {
+  const now = deps.clock.now();
+  const set = { $set: { state: 'expiring', updatedAt: new Date(now), claimedBy: deps.replica } };
+  const options = { new: true, lean: true, sort: { expiresAt: 1 } } as const;
+  return (
+    (await deps.models.Hold.findOneAndUpdate({ state: 'active', expiresAt: { $lte: new Date(now) } }, set, options)) ??
+    (await deps.models.Hold.findOneAndUpdate({ state: 'pending', expiresAt: { $lte: new Date(now - pendingGraceMs) } }, set, options))
+  );
+}
+
+/** Units held and sold for one owner (e.g. a customer) and SKU, for per-customer limits. */
+export async function usage(deps: HoldDeps, owner: string, sku: string): Promise<{ owner: string; sku: string; held: number; committed: number }> {
+  const now = deps.clock.now();
+  const holds = await deps.models.Hold.find({ owner, sku, state: { $in: ['pending', 'active', 'committing', 'committed'] } }, { qty: 1, state: 1, expiresAt: 1 }).lean<HoldDoc[]>();
+  let held = 0;
+  let committed = 0;
+  for (const hold of holds) {
+    const state = publicState(hold, now);
+    if (state === 'committed') committed += hold.qty;
+    else if (state === 'active' || state === 'pending') held += hold.qty;
+  }
+  return { owner, sku, held, committed };
+}
+
+async function requireLive(deps: HoldDeps, id: string): Promise<HoldDoc> {
+  const hold = await mustFind(deps.models, id);
+  if (hold.state === 'active' && hold.expiresAt.getTime() > deps.clock.now()) return hold;
+  throw await endedError(deps, id);
+}
+
+/** The 409 for a hold that is no longer live; an expired one is expired right away so its units return now. */
+async function endedError(deps: HoldDeps, id: string) {
+  let hold = await mustFind(deps.models, id);
+  if (LIVE.includes(hold.state) && hold.expiresAt.getTime() <= deps.clock.now()) {
+    const claimed = await deps.models.Hold.findOneAndUpdate(
+      { _id: id, state: hold.state, expiresAt: { $lte: new Date(deps.clock.now()) } },
+      { $set: { state: 'expiring', updatedAt: new Date(deps.clock.now()), claimedBy: deps.replica } },
+      { new: true, lean: true },
+    );
+    if (claimed) hold = await finish(deps, claimed);
+  }
+  const state = publicState(hold, deps.clock.now());
+  if (state === 'expired') return conflict('hold_expired', `hold ${id} expired at ${hold.expiresAt.toISOString()}`, { holdId: id, state });
+  return conflict('hold_ended', `hold ${id} is ${state}`, { holdId: id, state });
+}
+
+async function insufficient(deps: HoldDeps, sku: string, qty: number) {
+  const stock = await deps.models.Stock.findById(sku, { available: 1 }).lean<{ available: number }>();
+  return conflict('insufficient_stock', `only ${stock?.available ?? 0} of ${sku} available`, { sku, requested: qty, available: stock?.available ?? 0 });
+}
+
+async function mustFind(models: InventoryModels, id: string): Promise<HoldDoc> {
+  const hold = await models.Hold.findById(id).lean<HoldDoc>();
+  if (!hold) throw notFound(`no hold ${id}`);
+  return hold;
+}

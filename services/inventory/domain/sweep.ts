@@ -1,0 +1,89 @@
+/**
+ * Background passes every replica runs (see docs/carts.md for the argument):
+ *
+ * - sweepHolds: finishes holds stuck in a transitional state (their worker died
+ *   between claim and effect), then claims expired holds one at a time with an
+ *   atomic conditional update and returns their units.
+ * - reconcile: releases stock entries whose hold can no longer use them (a
+ *   reserve that landed after its hold ended), aligns a live hold's qty with its
+ *   entry after a half-done resize, settles audit entries left pending by a
+ *   crash, and deletes long-ended holds.
+ */
+import type { HoldDoc, StockDoc } from '../models.js';
+import { applyRemove } from './effects.js';
+import { claimExpired, finish, type HoldDeps } from './holds.js';
+
+export interface SweepOptions {
+  batch: number;
+  stuckAfterMs: number;
+  pendingGraceMs: number;
+}
+
+export interface SweepResult {
+  expired: number;
+  recovered: number;
+}
+
+export async function sweepHolds(deps: HoldDeps, options: SweepOptions): Promise<SweepResult> {
+  const now = deps.clock.now();
+  const stuck = await deps.models.Hold.find({ state: { $in: ['releasing', 'committing', 'expiring'] }, updatedAt: { $lte: new Date(now - options.stuckAfterMs) } })
+    .limit(options.batch)
+    .lean<HoldDoc[]>();
+  for (const hold of stuck) await finish(deps, hold);
+  let expired = 0;
+  while (expired < options.batch) {
+    const claimed = await claimExpired(deps, options.pendingGraceMs);
+    if (!claimed) break;
+    await finish(deps, claimed);
+    expired++;
+  }
+  return { expired, recovered: stuck.length };
+}
+
+export interface ReconcileResult {
+  orphansReleased: number;
+  unitsReturned: number;
+  holdsRealigned: number;
+  adjustmentsSettled: number;
+  holdsDeleted: number;
+}
+
+const DEAD: HoldDoc['state'][] = ['released', 'expired', 'rejected', 'committed'];
+
+export async function reconcile(deps: HoldDeps, options: { retentionMs: number; settleAfterMs: number }): Promise<ReconcileResult> {
+  const { models, clock } = deps;
+  const result: ReconcileResult = { orphansReleased: 0, unitsReturned: 0, holdsRealigned: 0, adjustmentsSettled: 0, holdsDeleted: 0 };
+  const cursor = models.Stock.find({ reserved: { $gt: 0 } }, { holds: 1 }).lean<Pick<StockDoc, '_id' | 'holds'>[]>().cursor();
+  for await (const stock of cursor) {
+    const entries = Object.entries(stock.holds ?? {});
+    const holds = new Map((await models.Hold.find({ _id: { $in: entries.map(([id]) => id) } }, { state: 1, qty: 1 }).lean<HoldDoc[]>()).map((h) => [h._id, h]));
+    for (const [id, units] of entries) {
+      const hold = holds.get(id);
+      // The hold document is written before its effect, so a missing one was deleted after it ended.
+      if (!hold || DEAD.includes(hold.state)) {
+        const moved = await applyRemove(deps, id, stock._id, 'available');
+        if (moved > 0) {
+          result.orphansReleased++;
+          result.unitsReturned += moved;
+        }
+      } else if (hold.state === 'active' && hold.qty !== units) {
+        const fixed = await models.Hold.updateOne({ _id: id, state: 'active', qty: hold.qty }, { $set: { qty: units, updatedAt: new Date(clock.now()) } });
+        result.holdsRealigned += fixed.modifiedCount;
+      }
+    }
+  }
+  result.adjustmentsSettled = await settleAdjustments(deps, options.settleAfterMs);
+  const deleted = await models.Hold.deleteMany({ state: { $in: ['released', 'expired', 'rejected'] }, endedAt: { $lte: new Date(clock.now() - options.retentionMs) } });
+  result.holdsDeleted = deleted.deletedCount;
+  return result;
+}
+
+/** Audit entries still pending after `settleAfterMs`: their writer died; record whether the change landed. */
+async function settleAdjustments({ models, clock }: HoldDeps, settleAfterMs: number): Promise<number> {
+  const stale = await models.Adjustment.find({ state: 'pending', at: { $lte: new Date(clock.now() - settleAfterMs) } }).limit(500).lean();
+  for (const adjustment of stale) {
+    const landed = await models.Stock.exists({ _id: adjustment.sku, appliedAdjustments: adjustment._id });
+    await models.Adjustment.updateOne({ _id: adjustment._id, state: 'pending' }, { $set: { state: landed ? 'applied' : 'abandoned' } });
+  }
+  return stale.length;
+}

@@ -1,0 +1,34 @@
+import { connectMongo, connectRedis, createLogger, createRedis, createMetrics, Health, loadConfigOrExit, serve } from '../kit/index.js';
+import { inventoryConfigShape } from './config.js';
+import { createInventoryModels } from './models.js';
+import { addInventoryChecks, createInventoryApp } from './app.js';
+
+const config = loadConfigOrExit(inventoryConfigShape);
+const logger = createLogger({ service: 'inventory', level: config.LOG_LEVEL });
+const metrics = createMetrics('inventory');
+const health = new Health();
+
+// State lives in MongoDB; Redis only holds short per-SKU write locks.
+const connection = await connectMongo(config.MONGODB_URI, { logger, serverSelectionTimeoutMs: 2_000 });
+const redis = await connectRedis(createRedis(config.REDIS_URL, logger));
+const models = await createInventoryModels(connection);
+addInventoryChecks(health, connection, redis);
+
+const { app, sweeps } = createInventoryApp({ config, logger, metrics, health, models, redis });
+sweeps.start();
+
+await serve({
+  app,
+  logger,
+  health,
+  host: config.HOST,
+  port: config.PORT,
+  shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  closers: [
+    // Stop claiming before Mongo goes away; a pass in progress finishes (and anything it leaves is recovered by any replica).
+    { name: 'sweepers', close: () => sweeps.stop() },
+    { name: 'redis', close: () => redis.quit() },
+    { name: 'mongo', close: () => connection.close() },
+  ],
+});

@@ -1,0 +1,124 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type Koa from 'koa';
+import type { Connection } from 'mongoose';
+import { connectMongo, connectRedis, createLocker, createRedis, loadConfig, type Clock, type Redis } from '../../services/kit/index.js';
+import { inventoryConfigShape, type InventoryConfig } from '../../services/inventory/config.js';
+import { createInventoryModels, type InventoryModels } from '../../services/inventory/models.js';
+import { createInventoryApp } from '../../services/inventory/app.js';
+import type { InventorySweeps } from '../../services/inventory/sweepers.js';
+import type { HoldDeps } from '../../services/inventory/domain/holds.js';
+import { TEST_ADMIN_TOKEN, testObservability, testServers } from '../helpers/env.js';
+
+export interface InventoryUnderTest {
+  app: Koa;
+  models: InventoryModels;
+  sweeps: InventorySweeps;
+  connection: Connection;
+  redis: Redis;
+  config: InventoryConfig;
+  /** Domain dependencies, for calling domain functions directly. */
+  deps: HoldDeps;
+  /** Set when started with `listen: true`. */
+  url: string;
+  close(options?: { keepDatabase?: boolean }): Promise<void>;
+}
+
+/** A real inventory app on the test FerretDB, with its own database; optionally listening on a loopback port. */
+export async function startInventory(options: { dbName: string; clock?: Clock; listen?: boolean; env?: Record<string, string> }): Promise<InventoryUnderTest> {
+  const { mongoUri, redisUrl } = testServers();
+  const config = loadConfig(inventoryConfigShape, { MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...options.env });
+  const { logger, metrics, health } = testObservability('inventory');
+  const connection = await connectMongo(mongoUri, { logger, dbName: options.dbName, serverSelectionTimeoutMs: 2_000 });
+  const redis = await connectRedis(createRedis(redisUrl, logger));
+  const models = await createInventoryModels(connection);
+  const lockPrefix = lockPrefixFor(options.dbName);
+  const { app, sweeps } = createInventoryApp({ config, logger, metrics, health, models, redis, lockPrefix, clock: options.clock, replica: 'test' });
+  let server: http.Server | undefined;
+  let url = '';
+  if (options.listen) {
+    server = http.createServer(app.callback());
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  return {
+    app, models, sweeps, connection, config, url,
+    redis,
+    deps: { models, clock: options.clock ?? { now: () => Date.now() }, replica: 'test', lock: createLocker(redis, { prefix: lockPrefix }) },
+    async close(closeOptions = {}) {
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server?.close(() => resolve()));
+      }
+      await sweeps.stop();
+      health.close();
+      if (!closeOptions.keepDatabase) await connection.dropDatabase().catch(() => undefined);
+      await redis.quit();
+      await connection.close();
+    },
+  };
+}
+
+/** Lock namespace for a test database, shared with child processes via STOCK_LOCK_PREFIX. */
+export const lockPrefixFor = (dbName: string) => `lock:${dbName}`;
+
+export const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
+/** MONGODB_URI of the test server pointing at `dbName` (for child processes). */
+export function mongoUriFor(dbName: string): string {
+  const url = new URL(testServers().mongoUri);
+  url.pathname = `/${dbName}`;
+  return url.toString();
+}
+
+/** A port free right now on loopback. */
+export async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface ChildService {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  /** SIGTERM (or the given signal) and wait for exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `services/main.ts` as a real process (one replica) and waits until /readyz answers 200. */
+export async function spawnService(service: string, env: Record<string, string>): Promise<ChildService> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/main.ts'], {
+    env: { ...process.env, SERVICE: service, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_DELAY_MS: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${service} exited early: ${output}`);
+    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${service} not ready in time: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    child,
+    url,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
