@@ -1,0 +1,59 @@
+import type Koa from 'koa';
+import type { Connection } from 'mongoose';
+import { createKoaApp, createLocker, createSweeper, pingMongo, pingRedis, systemClock, type Clock, type Health, type Logger, type Metrics, type Redis, type Sweeper } from '../kit/index.js';
+import { createClients, type Clients } from './clients.js';
+import type { CartConfig } from './config.js';
+import type { CartModels } from './models.js';
+import type { CartDeps } from './domain/context.js';
+import { sweepCarts } from './domain/sweep.js';
+import { customerTokenKey } from './domain/tokens.js';
+import { createCartRouter } from './routes.js';
+
+export interface CartAppDeps {
+  config: CartConfig;
+  logger: Logger;
+  metrics: Metrics;
+  health: Health;
+  models: CartModels;
+  /** Per-cart write locks. */
+  redis: Redis;
+  lockPrefix?: string;
+  clock?: Clock;
+  /** Defaults to HTTP clients for CATALOG_URL and INVENTORY_URL. */
+  clients?: Clients;
+}
+
+export interface CartApp {
+  app: Koa;
+  /** Expired-cart sweeper; main.ts starts and stops it, tests call runOnce. */
+  sweeper: Sweeper;
+  clients: Clients;
+  deps: CartDeps;
+}
+
+/** Builds the cart app, its clients and its sweeper from dependencies; nothing listens or starts here. */
+export function createCartApp(input: CartAppDeps): CartApp {
+  const { config, logger, metrics, health } = input;
+  const clients =
+    input.clients ??
+    createClients({ catalogUrl: config.CATALOG_URL, inventoryUrl: config.INVENTORY_URL, inventoryToken: config.INVENTORY_TOKEN ?? config.ADMIN_TOKEN, timeoutMs: config.CART_CALL_TIMEOUT_MS, logger, metrics });
+  const deps: CartDeps = {
+    config,
+    models: input.models,
+    clients,
+    clock: input.clock ?? systemClock,
+    lock: createLocker(input.redis, { prefix: input.lockPrefix ?? 'lock:cart', ttlMs: 10_000, waitMs: 5_000 }),
+  };
+  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS });
+  const router = createCartRouter({ ...deps, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET, config.ADMIN_TOKEN) });
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  const sweeper = createSweeper({ name: 'carts', intervalMs: config.CART_SWEEP_INTERVAL_MS, logger: logger.child({ module: 'sweeper' }), metrics, run: () => sweepCarts(deps) });
+  return { app, sweeper, clients, deps };
+}
+
+/** Carts live in MongoDB and are locked in Redis; catalog and inventory are not readiness checks (a non-limited add works without inventory). */
+export function addCartChecks(health: Health, connection: Connection, redis: Redis): void {
+  health.addCheck('mongo', () => pingMongo(connection));
+  health.addCheck('redis', () => pingRedis(redis));
+}

@@ -1,0 +1,228 @@
+/**
+ * Carts: addressing (token or customer), loading, saving, and the view with its
+ * hold bookkeeping. Writes replace the lines as a whole under a per-cart lock,
+ * guarded by `version` (single-document, no transactions).
+ */
+import { randomBytes } from 'node:crypto';
+import { conflict, notFound } from '../../kit/index.js';
+import type { CartDoc, CartLine, LineHold, Money } from '../models.js';
+import type { CartDeps } from './context.js';
+import { hashCartToken, newCartToken } from './tokens.js';
+
+const DAY_MS = 86_400_000;
+/** A GET refreshes the sliding expiry at most this often (saves a write per view). */
+const TOUCH_EVERY_MS = 3_600_000;
+
+export interface Caller {
+  cartToken?: string;
+  customerId?: string;
+}
+
+export const newId = () => randomBytes(12).toString('base64url');
+
+export function expiryFor(deps: CartDeps, customerId: string | null, now: number): Date {
+  const days = customerId ? deps.config.CART_CUSTOMER_TTL_DAYS : deps.config.CART_ANON_TTL_DAYS;
+  return new Date(now + days * DAY_MS);
+}
+
+export const holdOwner = (cart: Pick<CartDoc, '_id' | 'customerId'>) => (cart.customerId ? `customer:${cart.customerId}` : `cart:${cart._id}`);
+
+/** An anonymous cart, or the customer's one cart (created on first use). */
+export async function createCart(deps: CartDeps, customerId: string | null): Promise<{ cart: CartDoc; token: string | null; created: boolean }> {
+  const now = new Date(deps.clock.now());
+  if (customerId) {
+    const existing = await findLiveByOwner(deps, `customer:${customerId}`);
+    if (existing) return { cart: existing, token: null, created: false };
+  }
+  const { token, hash } = newCartToken();
+  const id = newId();
+  const doc: CartDoc = {
+    _id: id, tokenHash: hash, owner: customerId ? `customer:${customerId}` : `anon:${id}`, customerId, lines: [], state: 'open', version: 0, mergedFrom: [],
+    createdAt: now, updatedAt: now, lastActivityAt: now, expiresAt: expiryFor(deps, customerId, now.getTime()),
+  };
+  try {
+    await deps.models.Cart.create(doc);
+    return { cart: doc, token, created: true };
+  } catch (error) {
+    // Two first requests of one customer raced; the unique owner index kept one cart.
+    if ((error as { code?: number }).code === 11000 && customerId) {
+      const existing = await findLiveByOwner(deps, `customer:${customerId}`);
+      if (existing) return { cart: existing, token: null, created: false };
+    }
+    throw error;
+  }
+}
+
+/**
+ * The cart a request addresses. A customer's cart needs the customer's token; a
+ * cart token alone opens anonymous carts only. Unknown, expired and not-yours
+ * all answer the same 404, so a token reveals nothing about other carts.
+ */
+export async function resolveCart(deps: CartDeps, caller: Caller): Promise<CartDoc> {
+  const cart = caller.customerId ? await findLiveByOwner(deps, `customer:${caller.customerId}`) : caller.cartToken ? await findByToken(deps, caller.cartToken) : null;
+  if (!cart || (!caller.customerId && cart.customerId)) throw notFound('no such cart');
+  return cart;
+}
+
+export async function findByToken(deps: CartDeps, token: string): Promise<CartDoc | null> {
+  const cart = await deps.models.Cart.findOne({ tokenHash: hashCartToken(token) }).lean<CartDoc>();
+  return cart && isLive(deps, cart) ? cart : null;
+}
+
+async function findLiveByOwner(deps: CartDeps, owner: string): Promise<CartDoc | null> {
+  const cart = await deps.models.Cart.findOne({ owner }).lean<CartDoc>();
+  return cart && isLive(deps, cart) ? cart : null;
+}
+
+/** Past its sliding expiry a cart is gone for its owner, even before the sweeper deletes it. */
+const isLive = (deps: CartDeps, cart: CartDoc) => cart.state === 'open' && cart.expiresAt.getTime() > deps.clock.now();
+
+/**
+ * Runs `change` on a fresh copy of the cart under its lock and saves the result
+ * (lines, sliding expiry) with a version guard. Returns the saved cart.
+ */
+export async function mutateCart(deps: CartDeps, cartId: string, change: (cart: CartDoc) => Promise<void>): Promise<CartDoc> {
+  return deps.lock(cartId, async () => {
+    const cart = await deps.models.Cart.findById(cartId).lean<CartDoc>();
+    if (!cart || !isLive(deps, cart)) throw notFound('no such cart');
+    await change(cart);
+    return save(deps, cart);
+  });
+}
+
+export async function save(deps: CartDeps, cart: CartDoc): Promise<CartDoc> {
+  const now = deps.clock.now();
+  const next = { lines: cart.lines, mergedFrom: cart.mergedFrom, version: cart.version + 1, updatedAt: new Date(now), lastActivityAt: new Date(now), expiresAt: expiryFor(deps, cart.customerId, now) };
+  const saved = await deps.models.Cart.findOneAndUpdate({ _id: cart._id, version: cart.version, state: 'open' }, { $set: next }, { new: true, lean: true });
+  if (!saved) throw conflict('cart_changed', 'the cart changed meanwhile; reload it and try again');
+  return saved;
+}
+
+/**
+ * Gives a limited line a live hold of `qty` units: extends and resizes its
+ * current hold, or reserves a new one (new id) when it has none or it ended.
+ * Throws 409 insufficient_stock when the units are not there, 503 when
+ * inventory is down.
+ */
+export async function ensureHold(deps: CartDeps, cart: CartDoc, line: Pick<CartLine, 'id' | 'sku' | 'hold'>, qty: number): Promise<LineHold> {
+  const ttlS = deps.config.CART_HOLD_TTL_S;
+  const owner = holdOwner(cart);
+  const current = line.hold;
+  if (current && current.status === 'active' && current.expiresAt.getTime() > deps.clock.now()) {
+    const result = await deps.clients.modifyHold(current.id, { qty, ttlS, owner });
+    if (result.ok) return { ...current, expiresAt: new Date(result.hold.expiresAt) };
+    if (result.code === 'insufficient_stock') throw insufficient(line.sku, qty, result.available);
+  }
+  // The old hold is over (expired or lost): end it now so its units count as available before we ask again.
+  if (current) await deps.clients.releaseHold(current.id);
+  const gen = current ? current.gen + 1 : 0;
+  const id = `h_${cart._id}_${line.id}_${gen}`;
+  const result = await deps.clients.reserve({ id, sku: line.sku, qty, ttlS, owner });
+  if (!result.ok) throw insufficient(line.sku, qty, result.available);
+  return { id, gen, expiresAt: new Date(result.hold.expiresAt), status: 'active' };
+}
+
+const insufficient = (sku: string, requested: number, available: number) =>
+  conflict('insufficient_stock', `only ${available} of this item can be reserved`, { sku, requested, available });
+
+export type HoldStatus = 'active' | 'expired' | 'lost';
+export interface Notice {
+  lineId: string;
+  code: 'hold_renewed' | 'hold_lost' | 'hold_pending';
+  detail: string;
+  available?: number;
+}
+
+/**
+ * Q1: when the owner comes back, a limited line whose hold expired tries to
+ * re-reserve; the notices say which lines lost their hold and which got it back.
+ * Live holds past half their time are extended. Saves only if something changed.
+ */
+export async function refreshHolds(deps: CartDeps, cartId: string): Promise<{ cart: CartDoc; notices: Notice[] }> {
+  const notices: Notice[] = [];
+  const cart = await deps.lock(cartId, async () => {
+    const current = await deps.models.Cart.findById(cartId).lean<CartDoc>();
+    if (!current || !isLive(deps, current)) throw notFound('no such cart');
+    const now = deps.clock.now();
+    let changed = now - current.lastActivityAt.getTime() > TOUCH_EVERY_MS;
+    for (const line of current.lines) {
+      if (!line.limited || !line.hold) continue;
+      const remainingMs = line.hold.expiresAt.getTime() - now;
+      const expired = line.hold.status === 'lost' || remainingMs <= 0;
+      if (!expired && remainingMs > (deps.config.CART_HOLD_TTL_S * 1_000) / 2) continue;
+      try {
+        line.hold = await ensureHold(deps, current, line, line.quantity);
+        if (expired) notices.push({ lineId: line.id, code: 'hold_renewed', detail: 'the hold had expired; the units were reserved again' });
+        changed = true;
+      } catch (error) {
+        const extra = (error as { extra?: { available?: number } }).extra;
+        if ((error as { status?: number }).status === 409 && expired) {
+          if (line.hold.status !== 'lost') changed = true;
+          // The attempt used hold id gen+1 and inventory rejected it; the next attempt needs a fresh id.
+          line.hold = { ...line.hold, gen: line.hold.gen + 1, status: 'lost' };
+          notices.push({ lineId: line.id, code: 'hold_lost', detail: 'the hold expired and not enough stock is left', available: extra?.available ?? 0 });
+        } else if (expired) {
+          notices.push({ lineId: line.id, code: 'hold_pending', detail: 'the hold expired; inventory is unreachable, try again shortly' });
+        }
+      }
+    }
+    return changed ? save(deps, current) : current;
+  });
+  return { cart, notices };
+}
+
+export function holdStatus(deps: CartDeps, hold: LineHold | null): HoldStatus | null {
+  if (!hold) return null;
+  if (hold.status === 'lost') return 'lost';
+  return hold.expiresAt.getTime() > deps.clock.now() ? 'active' : 'expired';
+}
+
+export interface CartView {
+  id: string;
+  owner: 'anonymous' | 'customer';
+  customerId: string | null;
+  lines: Array<{
+    id: string; productId: string; sku: string; name: string; quantity: number; limited: boolean;
+    unitPrice: Money; currentUnitPrice: Money | null; priceChanged: boolean; lineTotal: Money;
+    hold: { status: HoldStatus; expiresAt: string } | null;
+  }>;
+  totals: { lines: number; units: number; subtotal: Money; currentSubtotal: Money | null };
+  limits: { maxLines: number; maxUnits: number };
+  expiresAt: string;
+  notices: Notice[];
+}
+
+/** The cart as its owner sees it, with current catalog prices next to the kept ones. */
+export async function toView(deps: CartDeps, cart: CartDoc, notices: Notice[] = []): Promise<CartView> {
+  const current = await Promise.all(cart.lines.map((line) => deps.clients.peekProduct(line.productId)));
+  const currency = cart.lines[0]?.unitPrice.currency ?? 'EUR';
+  let pricesKnown = true;
+  let currentSubtotal = 0;
+  const lines = cart.lines.map((line, i) => {
+    const now = current[i]?.price ?? null;
+    if (!now) pricesKnown = false;
+    else currentSubtotal += now.amount * line.quantity;
+    const hold = holdStatus(deps, line.hold);
+    return {
+      id: line.id, productId: line.productId, sku: line.sku, name: line.name, quantity: line.quantity, limited: line.limited,
+      unitPrice: line.unitPrice, currentUnitPrice: now, priceChanged: now !== null && (now.amount !== line.unitPrice.amount || now.currency !== line.unitPrice.currency),
+      lineTotal: { amount: line.unitPrice.amount * line.quantity, currency: line.unitPrice.currency },
+      hold: hold && line.hold ? { status: hold, expiresAt: line.hold.expiresAt.toISOString() } : null,
+    };
+  });
+  return {
+    id: cart._id,
+    owner: cart.customerId ? 'customer' : 'anonymous',
+    customerId: cart.customerId,
+    lines,
+    totals: {
+      lines: lines.length,
+      units: lines.reduce((sum, line) => sum + line.quantity, 0),
+      subtotal: { amount: lines.reduce((sum, line) => sum + line.lineTotal.amount, 0), currency },
+      currentSubtotal: pricesKnown ? { amount: currentSubtotal, currency } : null,
+    },
+    limits: { maxLines: deps.config.CART_MAX_LINES, maxUnits: deps.config.CART_MAX_UNITS },
+    expiresAt: cart.expiresAt.toISOString(),
+    notices,
+  };
+}

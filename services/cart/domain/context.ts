@@ -1,0 +1,17 @@
+import type { Clock, WithLock } from '../../kit/index.js';
+import type { Clients } from '../clients.js';
+import type { CartConfig } from '../config.js';
+import type { CartModels } from '../models.js';
+
+/** Everything the cart's domain functions need. */
+export interface CartDeps {
+  config: Pick<
+    CartConfig,
+    'CART_HOLD_TTL_S' | 'CART_ANON_TTL_DAYS' | 'CART_CUSTOMER_TTL_DAYS' | 'CART_MAX_LINES' | 'CART_MAX_UNITS' | 'CART_MAX_LINE_QUANTITY' | 'CART_LIMITED_MAX_PER_CUSTOMER' | 'CART_SWEEP_BATCH'
+  >;
+  models: CartModels;
+  clients: Clients;
+  clock: Clock;
+  /** One writer per cart at a time (FerretDB 1.24 loses concurrent updates; see inventory's effects.ts). */
+  lock: WithLock;
+}

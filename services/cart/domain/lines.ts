@@ -1,0 +1,61 @@
+/**
+ * Adding, changing and removing lines. A limited-quantity line is saved only
+ * after inventory confirmed its hold (Q3); a non-limited line never calls
+ * inventory, so it can be added while inventory is down.
+ */
+import { notFound } from '../../kit/index.js';
+import type { CartDoc, CartLine } from '../models.js';
+import type { CartDeps } from './context.js';
+import { ensureHold, mutateCart, newId } from './carts.js';
+import { checkCartLimits, checkCustomerLimit } from './limits.js';
+
+export async function addLine(deps: CartDeps, cartId: string, productId: string, quantity: number): Promise<CartDoc> {
+  const product = await deps.clients.getProduct(productId);
+  return mutateCart(deps, cartId, async (cart) => {
+    const existing = cart.lines.find((line) => line.productId === product.id);
+    const total = (existing?.quantity ?? 0) + quantity;
+    checkCartLimits(deps, cart, product, total, !existing);
+    const line: CartLine = existing ?? {
+      id: newId(), productId: product.id, sku: product.sku, name: product.name, quantity: 0, unitPrice: product.price,
+      limited: product.limitedQuantity, maxPerOrder: product.maxPerOrder, hold: null, addedAt: new Date(deps.clock.now()),
+    };
+    if (product.limitedQuantity) {
+      if (cart.customerId) await checkCustomerLimit(deps, cart.customerId, product.sku, total, line.hold ? line.quantity : 0);
+      line.hold = await ensureHold(deps, cart, line, total);
+      line.limited = true;
+    }
+    line.quantity = total;
+    line.maxPerOrder = product.maxPerOrder;
+    if (!existing) cart.lines.push(line);
+  });
+}
+
+export async function setLineQuantity(deps: CartDeps, cartId: string, lineId: string, quantity: number): Promise<CartDoc> {
+  return mutateCart(deps, cartId, async (cart) => {
+    const line = findLine(cart, lineId);
+    checkCartLimits(deps, cart, { id: line.productId, maxPerOrder: line.maxPerOrder }, quantity, false);
+    if (line.limited) {
+      if (cart.customerId && quantity > line.quantity) await checkCustomerLimit(deps, cart.customerId, line.sku, quantity, line.hold ? line.quantity : 0);
+      line.hold = await ensureHold(deps, cart, line, quantity);
+    }
+    line.quantity = quantity;
+  });
+}
+
+export async function removeLine(deps: CartDeps, cartId: string, lineId: string): Promise<CartDoc> {
+  let released: string | undefined;
+  const saved = await mutateCart(deps, cartId, async (cart) => {
+    const line = findLine(cart, lineId);
+    released = line.hold?.id;
+    cart.lines = cart.lines.filter((other) => other.id !== lineId);
+  });
+  // After the save: if inventory is down the hold simply expires (every hold does).
+  if (released) await deps.clients.releaseHold(released).catch(() => undefined);
+  return saved;
+}
+
+function findLine(cart: CartDoc, lineId: string): CartLine {
+  const line = cart.lines.find((candidate) => candidate.id === lineId);
+  if (!line) throw notFound(`no line ${lineId} in this cart`);
+  return line;
+}

@@ -1,0 +1,33 @@
+import { connectMongo, connectRedis, createLogger, createMetrics, createRedis, Health, loadConfigOrExit, serve } from '../kit/index.js';
+import { cartConfigShape } from './config.js';
+import { createCartModels } from './models.js';
+import { addCartChecks, createCartApp } from './app.js';
+
+const config = loadConfigOrExit(cartConfigShape);
+const logger = createLogger({ service: 'cart', level: config.LOG_LEVEL });
+const metrics = createMetrics('cart');
+const health = new Health();
+
+const connection = await connectMongo(config.MONGODB_URI, { logger, serverSelectionTimeoutMs: 2_000 });
+const redis = await connectRedis(createRedis(config.REDIS_URL, logger));
+const models = await createCartModels(connection);
+addCartChecks(health, connection, redis);
+
+const { app, sweeper, clients } = createCartApp({ config, logger, metrics, health, models, redis });
+sweeper.start();
+
+await serve({
+  app,
+  logger,
+  health,
+  host: config.HOST,
+  port: config.PORT,
+  shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  closers: [
+    { name: 'sweeper', close: () => sweeper.stop() },
+    { name: 'http clients', close: () => clients.close() },
+    { name: 'redis', close: () => redis.quit() },
+    { name: 'mongo', close: () => connection.close() },
+  ],
+});

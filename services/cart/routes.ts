@@ -1,0 +1,103 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { badRequest, bearerToken, unauthorized, validate } from '../kit/index.js';
+import type { CartDeps } from './domain/context.js';
+import { createCart, refreshHolds, resolveCart, toView, type Caller } from './domain/carts.js';
+import { addLine, removeLine, setLineQuantity } from './domain/lines.js';
+import { mergeCarts } from './domain/merge.js';
+import { verifyCustomerToken } from './domain/tokens.js';
+
+const quantity = z.number().int('must be a whole number').min(1).max(100_000);
+const addBody = z.object({ productId: z.string().regex(/^[a-z0-9-]{1,120}$/, 'must be a product id or slug'), quantity: quantity.default(1) }).strict();
+const setBody = z.object({ quantity }).strict();
+const lineParams = z.object({ lineId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be a line id') }).strict();
+const cartTokenHeader = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a cart token');
+
+export interface CartRouteDeps extends CartDeps {
+  customerKey: Buffer;
+}
+
+/**
+ * A request names its cart with `X-Cart-Token` (anonymous) or
+ * `Authorization: Bearer <customer token>` (signed in). A bad customer token is
+ * a 401; a malformed cart token a 400.
+ */
+function callerOf(ctx: Context, deps: CartRouteDeps): Caller {
+  const caller: Caller = {};
+  const bearer = bearerToken(ctx);
+  if (bearer) {
+    const customerId = verifyCustomerToken(deps.customerKey, bearer, deps.clock.now());
+    if (!customerId) throw unauthorized('The customer token is invalid or expired');
+    caller.customerId = customerId;
+  }
+  const token = ctx.get('x-cart-token');
+  if (token) caller.cartToken = validate(cartTokenHeader, token, 'header');
+  return caller;
+}
+
+export function createCartRouter(deps: CartRouteDeps): Router {
+  const router = new Router({ prefix: '/api/cart' });
+  const answer = async (ctx: Context, cartId: string, status = 200) => {
+    const { cart, notices } = await refreshHolds(deps, cartId);
+    ctx.set('cache-control', 'no-store');
+    ctx.status = status;
+    ctx.body = await toView(deps, cart, notices);
+  };
+
+  router.post('/carts', async (ctx) => {
+    const caller = callerOf(ctx, deps);
+    const { cart, token, created } = await createCart(deps, caller.customerId ?? null);
+    ctx.set('cache-control', 'no-store');
+    ctx.status = created ? 201 : 200;
+    ctx.body = { ...(token ? { token } : {}), cart: await toView(deps, cart) };
+  });
+
+  router.get('/cart', async (ctx) => {
+    const cart = await resolveCart(deps, callerOf(ctx, deps));
+    await answer(ctx, cart._id);
+  });
+
+  router.delete('/cart', async (ctx) => {
+    const cart = await resolveCart(deps, callerOf(ctx, deps));
+    for (const line of cart.lines) await removeLine(deps, cart._id, line.id);
+    await answer(ctx, cart._id);
+  });
+
+  router.post('/cart/lines', async (ctx) => {
+    const caller = callerOf(ctx, deps);
+    const body = validate(addBody, ctx.request.body, 'body');
+    const cart = await resolveCart(deps, caller);
+    await addLine(deps, cart._id, body.productId, body.quantity);
+    await answer(ctx, cart._id, 201);
+  });
+
+  router.patch('/cart/lines/:lineId', async (ctx) => {
+    const caller = callerOf(ctx, deps);
+    const { lineId } = validate(lineParams, ctx.params, 'params');
+    const body = validate(setBody, ctx.request.body, 'body');
+    const cart = await resolveCart(deps, caller);
+    await setLineQuantity(deps, cart._id, lineId, body.quantity);
+    await answer(ctx, cart._id);
+  });
+
+  router.delete('/cart/lines/:lineId', async (ctx) => {
+    const caller = callerOf(ctx, deps);
+    const { lineId } = validate(lineParams, ctx.params, 'params');
+    const cart = await resolveCart(deps, caller);
+    await removeLine(deps, cart._id, lineId);
+    await answer(ctx, cart._id);
+  });
+
+  router.post('/cart/merge', async (ctx) => {
+    const caller = callerOf(ctx, deps);
+    if (!caller.customerId) throw unauthorized('Merging needs the signed-in customer token');
+    if (!caller.cartToken) throw badRequest('X-Cart-Token names the guest cart to merge', [{ field: 'header.x-cart-token', message: 'is required' }]);
+    const { cart, notices } = await mergeCarts(deps, caller.customerId, caller.cartToken);
+    const refreshed = await refreshHolds(deps, cart._id);
+    ctx.set('cache-control', 'no-store');
+    ctx.body = await toView(deps, refreshed.cart, [...notices, ...refreshed.notices]);
+  });
+
+  return router;
+}

@@ -1,0 +1,42 @@
+import { connectMongo, connectRedis, createRedis, loadConfig, type Clock, type Redis } from '../../services/kit/index.js';
+import { cartConfigShape } from '../../services/cart/config.js';
+import { createCartModels, type CartModels } from '../../services/cart/models.js';
+import { createCartApp, type CartApp } from '../../services/cart/app.js';
+import { customerTokenKey, signCustomerToken } from '../../services/cart/domain/tokens.js';
+import { TEST_ADMIN_TOKEN, testObservability, testServers } from '../helpers/env.js';
+import type { Connection } from 'mongoose';
+
+export interface CartUnderTest extends CartApp {
+  models: CartModels;
+  connection: Connection;
+  redis: Redis;
+  /** A customer token as the sign-in service would issue it. */
+  customerToken(customerId: string): string;
+  close(): Promise<void>;
+}
+
+/** A cart app (not listening) on the test FerretDB and Redis, calling a real catalog and inventory. */
+export async function startCart(options: { dbName: string; catalogUrl: string; inventoryUrl: string; clock: Clock; env?: Record<string, string> }): Promise<CartUnderTest> {
+  const { mongoUri, redisUrl } = testServers();
+  const config = loadConfig(cartConfigShape, {
+    MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, CATALOG_URL: options.catalogUrl, INVENTORY_URL: options.inventoryUrl, CART_CALL_TIMEOUT_MS: '1000', ...options.env,
+  });
+  const { logger, metrics, health } = testObservability('cart');
+  const connection = await connectMongo(mongoUri, { logger, dbName: options.dbName, serverSelectionTimeoutMs: 2_000 });
+  const redis = await connectRedis(createRedis(redisUrl, logger));
+  const models = await createCartModels(connection);
+  const cart = createCartApp({ config, logger, metrics, health, models, redis, clock: options.clock, lockPrefix: `lock:${options.dbName}` });
+  const key = customerTokenKey(config.CUSTOMER_TOKEN_SECRET, config.ADMIN_TOKEN);
+  return {
+    ...cart, models, connection, redis,
+    customerToken: (customerId) => signCustomerToken(key, customerId, options.clock.now() + 3_600_000 * 24 * 365),
+    async close() {
+      await cart.sweeper.stop();
+      await cart.clients.close();
+      health.close();
+      await redis.quit();
+      await connection.dropDatabase().catch(() => undefined);
+      await connection.close();
+    },
+  };
+}
