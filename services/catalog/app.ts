@@ -37,7 +37,7 @@ export function createCatalogApp(deps: CatalogDeps): CatalogApp {
     staleIfErrorMs: config.CATALOG_CACHE_STALE_IF_ERROR_MS,
     maxEntries: config.CATALOG_CACHE_MAX_ENTRIES,
   });
-  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS });
+  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS } });
   const router = createCatalogRouter({ config, models: deps.models, cache });
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

@@ -28,7 +28,8 @@ function sendCached(ctx: Context, result: CacheResult<unknown>, deps: CatalogRou
     ctx.status = 304;
     return;
   }
-  ctx.body = result.value;
+  ctx.type = 'application/json';
+  ctx.body = result.json;
 }
 
 /** Reads through the cache; a database failure with nothing stale to serve is a 503, not a 500. */

@@ -30,6 +30,8 @@ interface Entry<T> {
   etag: string;
   storedAt: number;
   gen: number;
+  /** The value's JSON, made once per fill so hits do not serialize again (not stored in Redis). */
+  json?: string;
 }
 
 export type CacheState = 'hit' | 'shared' | 'miss' | 'revalidating' | 'stale-if-error';
@@ -39,11 +41,13 @@ export interface CacheResult<T> {
   etag: string;
   state: CacheState;
   ageMs: number;
+  /** JSON.stringify(value), computed once per entry. */
+  json: string;
 }
 
 /** A strong ETag over the JSON form of a value. */
-export function etagOf(value: unknown): string {
-  return `"${createHash('sha1').update(JSON.stringify(value)).digest('base64url').slice(0, 22)}"`;
+export function etagOf(value: unknown, json = JSON.stringify(value)): string {
+  return `"${createHash('sha1').update(json).digest('base64url').slice(0, 22)}"`;
 }
 
 /**
@@ -154,7 +158,8 @@ export class SharedCache<T> {
     }
     try {
       const value = await this.breaker.execute(load);
-      const entry: Entry<T> = { value, etag: etagOf(value), storedAt: this.clock.now(), gen };
+      const json = JSON.stringify(value);
+      const entry: Entry<T> = { value, etag: etagOf(value, json), storedAt: this.clock.now(), gen, json };
       this.lru.set(key, entry);
       void this.writeShared(key, entry);
       return this.result(entry, 'miss', entry.storedAt);
@@ -170,7 +175,8 @@ export class SharedCache<T> {
 
   private result(entry: Entry<T>, state: CacheState, now: number): CacheResult<T> {
     this.options.metrics?.counter('cache_requests_total', 'Cache lookups by result', ['cache', 'result']).inc({ cache: this.options.name, result: state });
-    return { value: entry.value, etag: entry.etag, state, ageMs: Math.max(0, now - entry.storedAt) };
+    entry.json ??= JSON.stringify(entry.value);
+    return { value: entry.value, etag: entry.etag, state, ageMs: Math.max(0, now - entry.storedAt), json: entry.json };
   }
 
   private async readShared(key: string): Promise<Entry<T> | undefined> {
@@ -184,7 +190,8 @@ export class SharedCache<T> {
 
   private async writeShared(key: string, entry: Entry<T>): Promise<void> {
     try {
-      await this.options.redis.set(`cache:${this.options.name}:${key}`, JSON.stringify(entry), 'PX', this.staleIfErrorMs);
+      const { json: _json, ...stored } = entry;
+      await this.options.redis.set(`cache:${this.options.name}:${key}`, JSON.stringify(stored), 'PX', this.staleIfErrorMs);
     } catch (error) {
       this.options.logger.debug({ err: error, key }, 'cache write to redis failed');
     }

@@ -25,6 +25,10 @@ export const baseConfigShape = {
   /** Deadline for in-flight requests once the server stops accepting. */
   SHUTDOWN_TIMEOUT_MS: ms(20_000),
   REQUEST_TIMEOUT_MS: ms(10_000),
+  /** Share of fast 2xx/3xx requests written to the access log (errors and slow ones always are). */
+  ACCESS_LOG_SAMPLE: z.coerce.number().min(0).max(1).default(0.01),
+  /** Requests slower than this are always written to the access log. */
+  ACCESS_LOG_SLOW_MS: z.coerce.number().int().min(0).default(500),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('256kb'),
 } as const;
 

@@ -1,0 +1,131 @@
+/**
+ * `npm run bench`: what the platform costs per request, measured against a
+ * baseline in the same run (never absolute numbers in tests).
+ *
+ * 1. catalog: GET /api/catalog/products/:id with a warm cache, vs a bare Koa
+ *    route returning the same JSON body; one process each, same load generator,
+ *    alternating rounds; medians of BENCH_ROUNDS rounds; ratio = rps / baseline rps.
+ * 2. add-to-cart: POST a line to a fresh cart (cart -> catalog, inventory).
+ * Prints one JSON line per benchmark and writes reports/bench.json.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+import { ensureStack } from './lib/stack.js';
+import { dataDir, repoRoot } from './lib/paths.js';
+import { waitForPort } from './lib/procs.js';
+import { benchAddToCart } from './lib/bench-cart.js';
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const durationS = Number(process.env.BENCH_DURATION_S ?? 8);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** `catalog` or `cart` to run one benchmark only. */
+const only = process.env.BENCH_ONLY;
+const adminToken = 'bench-admin-token-0123456789';
+const logDir = path.join(dataDir, 'bench');
+fs.mkdirSync(logDir, { recursive: true });
+const children: ChildProcess[] = [];
+
+interface Sample {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const out = fs.openSync(path.join(logDir, `${name}.log`), 'w');
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  children.push(child);
+  return child;
+}
+
+async function startService(service: string, port: number, env: NodeJS.ProcessEnv): Promise<string> {
+  const child = startProcess(service, ['services/main.ts'], { ...env, SERVICE: service, PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '0' });
+  await waitForPort(port, service, path.join(logDir, `${service}.log`), 60_000, child);
+  return `http://127.0.0.1:${port}`;
+}
+
+async function load(url: string): Promise<Sample> {
+  const result = await autocannon({ url, connections, duration: durationS });
+  const errors = result.errors + result.timeouts + result.non2xx;
+  return { rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+const summarize = (samples: Sample[]): Sample => ({
+  rps: Math.round(median(samples.map((s) => s.rps))),
+  p50Ms: median(samples.map((s) => s.p50Ms)),
+  p99Ms: median(samples.map((s) => s.p99Ms)),
+  errors: samples.reduce((sum, s) => sum + s.errors, 0),
+});
+
+async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+async function main(): Promise<void> {
+  console.log(`bench: ${rounds} rounds x ${durationS} s per target, ${connections} connections (BENCH_ROUNDS, BENCH_DURATION_S, BENCH_CONNECTIONS)`);
+  const stack = await ensureStack({ profile: 'bench', mongoPort: 27317, redisPort: 6779 });
+  const runId = Date.now().toString(36);
+  const env = { MONGODB_URI: stack.mongoUri.replace(/\/[^/]*$/, `/bench_${runId}`), REDIS_URL: stack.redisUrl, ADMIN_TOKEN: adminToken, LOG_LEVEL: 'info' };
+  try {
+    const catalog = await startService('catalog', 9510, env);
+    const product = await post(`${catalog}/api/catalog/products`, {
+      sku: `BENCH-${runId}`, slug: `bench-${runId}`, name: 'Benchmark Kettle', description: 'A kettle that is read many times.',
+      price: { amount: 4999, currency: 'EUR' }, categories: ['kitchen'], attributes: { color: 'steel', brand: 'Acme' },
+      images: [{ url: 'https://images.example.com/bench.jpg', alt: 'kettle' }], maxPerOrder: 10,
+    });
+    const productUrl = `${catalog}/api/catalog/products/${String(product.id)}`;
+    const bodyText = await (await fetch(productUrl)).text();
+    const bodyFile = path.join(logDir, 'body.json');
+    fs.writeFileSync(bodyFile, bodyText);
+    const bare = startProcess('bare-koa', ['scripts/lib/bare-koa.ts'], { PORT: '9511', BENCH_BODY_FILE: bodyFile });
+    await waitForPort(9511, 'bare Koa baseline', path.join(logDir, 'bare-koa.log'), 30_000, bare);
+    const bareUrl = 'http://127.0.0.1:9511/api/catalog/products/x';
+    await autocannon({ url: productUrl, connections, amount: 2_000 });
+    await autocannon({ url: bareUrl, connections, amount: 2_000 });
+
+    const samples = { catalog: [] as Sample[], bare: [] as Sample[] };
+    for (let round = 1; round <= (only === 'cart' ? 0 : rounds); round += 1) {
+      samples.bare.push(await load(bareUrl));
+      samples.catalog.push(await load(productUrl));
+      const [b, c] = [samples.bare.at(-1)!, samples.catalog.at(-1)!];
+      console.log(`round ${round}/${rounds}: bare koa ${Math.round(b.rps)} rps p99 ${b.p99Ms} ms | catalog ${Math.round(c.rps)} rps p99 ${c.p99Ms} ms`);
+    }
+    const catalogResult = summarize(samples.catalog);
+    const bareResult = summarize(samples.bare);
+    const catalogLine = { bench: 'catalog.getProduct.warm', bodyBytes: Buffer.byteLength(bodyText), connections, durationS, rounds, catalog: catalogResult, bareKoa: bareResult, ratio: Number((catalogResult.rps / bareResult.rps).toFixed(3)), target: 0.7 };
+
+    const inventory = await startService('inventory', 9512, env);
+    const cart = await startService('cart', 9513, { ...env, CATALOG_URL: catalog, INVENTORY_URL: inventory });
+    const cartProduct = await post(`${catalog}/api/catalog/products`, { sku: `CART-${runId}`, slug: `cart-${runId}`, name: 'Benchmark Mug', price: { amount: 999, currency: 'EUR' }, maxPerOrder: 1000 });
+    const cartSamples: Sample[] = [];
+    for (let round = 1; round <= (only === 'catalog' ? 0 : rounds); round += 1) {
+      const r = await benchAddToCart({ baseUrl: cart, productId: String(cartProduct.id), durationS, connections: 8 });
+      cartSamples.push({ rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors });
+      console.log(`round ${round}/${rounds}: add-to-cart ${Math.round(r.rps)} rps p99 ${r.p99Ms} ms (${r.errors} errors)`);
+    }
+    const cartLine = { bench: 'cart.addLine.freshCart', connections: 8, durationS, rounds, cart: summarize(cartSamples), catalogGetProductRps: catalogResult.rps };
+
+    console.log(JSON.stringify(catalogLine));
+    console.log(JSON.stringify(cartLine));
+    fs.mkdirSync(path.join(repoRoot, 'reports'), { recursive: true });
+    fs.writeFileSync(path.join(repoRoot, 'reports', 'bench.json'), `${JSON.stringify([catalogLine, cartLine], null, 2)}\n`);
+    console.log(`\ncatalog GET product: ${catalogResult.rps} rps (p50 ${catalogResult.p50Ms} ms, p99 ${catalogResult.p99Ms} ms) vs bare Koa ${bareResult.rps} rps: ratio ${catalogLine.ratio} (target >= 0.7) ${catalogLine.ratio >= 0.7 ? 'MET' : 'NOT MET'}`);
+    console.log(`add to cart:         ${cartLine.cart.rps} rps (p50 ${cartLine.cart.p50Ms} ms, p99 ${cartLine.cart.p99Ms} ms); written to reports/bench.json`);
+  } finally {
+    await Promise.all(children.map((child) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))))));
+    await stack.stop();
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`bench failed: ${error.message}`);
+  for (const child of children) child.kill('SIGKILL');
+  process.exit(1);
+});
