@@ -32,6 +32,18 @@ interface Sample {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** Server CPU time per request (user + system), from /proc: steadier than rps on a shared machine. */
+  cpuUsPerRequest?: number;
+}
+
+/** CPU seconds a process has used so far (Linux /proc; undefined elsewhere). */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
@@ -42,16 +54,19 @@ function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv): Chi
   return child;
 }
 
-async function startService(service: string, port: number, env: NodeJS.ProcessEnv): Promise<string> {
+async function startService(service: string, port: number, env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
   const child = startProcess(service, ['services/main.ts'], { ...env, SERVICE: service, PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '0' });
   await waitForPort(port, service, path.join(logDir, `${service}.log`), 60_000, child);
-  return `http://127.0.0.1:${port}`;
+  return { url: `http://127.0.0.1:${port}`, child };
 }
 
-async function load(url: string): Promise<Sample> {
+async function load(url: string, server: ChildProcess): Promise<Sample> {
+  const cpuBefore = cpuSeconds(server.pid);
   const result = await autocannon({ url, connections, duration: durationS });
+  const cpuAfter = cpuSeconds(server.pid);
   const errors = result.errors + result.timeouts + result.non2xx;
-  return { rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors };
+  const cpuUsPerRequest = cpuBefore === undefined || cpuAfter === undefined ? undefined : Math.round(((cpuAfter - cpuBefore) * 1e6) / result.requests.total);
+  return { rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors, cpuUsPerRequest };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -60,6 +75,7 @@ const summarize = (samples: Sample[]): Sample => ({
   p50Ms: median(samples.map((s) => s.p50Ms)),
   p99Ms: median(samples.map((s) => s.p99Ms)),
   errors: samples.reduce((sum, s) => sum + s.errors, 0),
+  ...(samples.every((s) => s.cpuUsPerRequest !== undefined) ? { cpuUsPerRequest: median(samples.map((s) => s.cpuUsPerRequest ?? 0)) } : {}),
 });
 
 async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
@@ -74,7 +90,7 @@ async function main(): Promise<void> {
   const runId = Date.now().toString(36);
   const env = { MONGODB_URI: stack.mongoUri.replace(/\/[^/]*$/, `/bench_${runId}`), REDIS_URL: stack.redisUrl, ADMIN_TOKEN: adminToken, LOG_LEVEL: 'info' };
   try {
-    const catalog = await startService('catalog', 9510, env);
+    const { url: catalog, child: catalogProcess } = await startService('catalog', 9510, env);
     const product = await post(`${catalog}/api/catalog/products`, {
       sku: `BENCH-${runId}`, slug: `bench-${runId}`, name: 'Benchmark Kettle', description: 'A kettle that is read many times.',
       price: { amount: 4999, currency: 'EUR' }, categories: ['kitchen'], attributes: { color: 'steel', brand: 'Acme' },
@@ -92,17 +108,18 @@ async function main(): Promise<void> {
 
     const samples = { catalog: [] as Sample[], bare: [] as Sample[] };
     for (let round = 1; round <= (only === 'cart' ? 0 : rounds); round += 1) {
-      samples.bare.push(await load(bareUrl));
-      samples.catalog.push(await load(productUrl));
+      samples.bare.push(await load(bareUrl, bare));
+      samples.catalog.push(await load(productUrl, catalogProcess));
       const [b, c] = [samples.bare.at(-1)!, samples.catalog.at(-1)!];
-      console.log(`round ${round}/${rounds}: bare koa ${Math.round(b.rps)} rps p99 ${b.p99Ms} ms | catalog ${Math.round(c.rps)} rps p99 ${c.p99Ms} ms`);
+      console.log(`round ${round}/${rounds}: bare koa ${Math.round(b.rps)} rps p99 ${b.p99Ms} ms ${b.cpuUsPerRequest} us cpu/req | catalog ${Math.round(c.rps)} rps p99 ${c.p99Ms} ms ${c.cpuUsPerRequest} us cpu/req`);
     }
     const catalogResult = summarize(samples.catalog);
     const bareResult = summarize(samples.bare);
-    const catalogLine = { bench: 'catalog.getProduct.warm', bodyBytes: Buffer.byteLength(bodyText), connections, durationS, rounds, catalog: catalogResult, bareKoa: bareResult, ratio: Number((catalogResult.rps / bareResult.rps).toFixed(3)), target: 0.7 };
+    const catalogLine = { bench: 'catalog.getProduct.warm', bodyBytes: Buffer.byteLength(bodyText), connections, durationS, rounds, catalog: catalogResult, bareKoa: bareResult, ratio: Number((catalogResult.rps / bareResult.rps).toFixed(3)), target: 0.7,
+      ...(catalogResult.cpuUsPerRequest && bareResult.cpuUsPerRequest ? { cpuRatio: Number((bareResult.cpuUsPerRequest / catalogResult.cpuUsPerRequest).toFixed(3)) } : {}) };
 
-    const inventory = await startService('inventory', 9512, env);
-    const cart = await startService('cart', 9513, { ...env, CATALOG_URL: catalog, INVENTORY_URL: inventory });
+    const { url: inventory } = await startService('inventory', 9512, env);
+    const { url: cart } = await startService('cart', 9513, { ...env, CATALOG_URL: catalog, INVENTORY_URL: inventory });
     const cartProduct = await post(`${catalog}/api/catalog/products`, { sku: `CART-${runId}`, slug: `cart-${runId}`, name: 'Benchmark Mug', price: { amount: 999, currency: 'EUR' }, maxPerOrder: 1000 });
     const cartSamples: Sample[] = [];
     for (let round = 1; round <= (only === 'catalog' ? 0 : rounds); round += 1) {

@@ -13,3 +13,4 @@ app.use((ctx) => {
   ctx.body = body;
 });
 http.createServer(app.callback()).listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('ready\n'));
+process.once('SIGTERM', () => process.exit(0));

@@ -17,9 +17,8 @@ export interface CatalogRouteDeps {
  * Answers a cached read: ETag and 304, Cache-Control with stale-while-revalidate
  * and stale-if-error for browsers and CDNs, and X-Cache saying where it came from.
  */
-function sendCached(ctx: Context, result: CacheResult<unknown>, deps: CatalogRouteDeps): void {
-  const { CATALOG_HTTP_MAX_AGE_S: maxAge, CATALOG_CACHE_REVALIDATE_MS: swr, CATALOG_CACHE_STALE_IF_ERROR_MS: sie } = deps.config;
-  ctx.set('cache-control', `public, max-age=${maxAge}, stale-while-revalidate=${Math.round(swr / 1000)}, stale-if-error=${Math.round(sie / 1000)}`);
+function sendCached(ctx: Context, result: CacheResult<unknown>, cacheControl: string): void {
+  ctx.set('cache-control', cacheControl);
   ctx.set('x-cache', result.state);
   ctx.set('age', String(Math.floor(result.ageMs / 1000)));
   ctx.etag = result.etag;
@@ -48,6 +47,8 @@ export function createCatalogRouter(deps: CatalogRouteDeps): Router {
   const { models, cache } = deps;
   const router = new Router({ prefix: '/api/catalog' });
   const admin = requireAdmin(deps.config.ADMIN_TOKEN);
+  const { CATALOG_HTTP_MAX_AGE_S: maxAge, CATALOG_CACHE_REVALIDATE_MS: swr, CATALOG_CACHE_STALE_IF_ERROR_MS: sie } = deps.config;
+  const cacheControl = `public, max-age=${maxAge}, stale-while-revalidate=${Math.round(swr / 1000)}, stale-if-error=${Math.round(sie / 1000)}`;
   const written = async (ctx: Context, status: number, body: unknown) => {
     await cache.invalidateAll();
     ctx.set('cache-control', 'no-store');
@@ -58,19 +59,19 @@ export function createCatalogRouter(deps: CatalogRouteDeps): Router {
   router.get('/products', async (ctx) => {
     const query = validate(listQuerySchema, ctx.query, 'query');
     const result = await cached(cache, `l:${canonical(query)}`, () => listProducts(models, query));
-    sendCached(ctx, result, deps);
+    sendCached(ctx, result, cacheControl);
   });
 
   router.get('/products/:idOrSlug', async (ctx) => {
     const { idOrSlug } = validate(idOrSlugSchema, ctx.params, 'params');
     const result = await cached(cache, `p:${idOrSlug}`, () => getProduct(models, idOrSlug));
     if (result.value === null) throw notFound(`product ${idOrSlug} does not exist`);
-    sendCached(ctx, result, deps);
+    sendCached(ctx, result, cacheControl);
   });
 
   router.get('/categories', async (ctx) => {
     const result = await cached(cache, 'c:all', async () => ({ items: await listCategories(models) }));
-    sendCached(ctx, result, deps);
+    sendCached(ctx, result, cacheControl);
   });
 
   router.post('/products/bulk', admin, async (ctx) => {

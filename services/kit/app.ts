@@ -1,10 +1,10 @@
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
-import helmet from 'koa-helmet';
+import helmet from 'helmet';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Health } from './health.js';
-import { closeWhenDraining, observe, type AccessLogOptions, probes, problemErrors, rejectOperatorQuery, requestId, requestTimeout } from './middleware.js';
+import { closeWhenDraining, jsonBody, observe, type AccessLogOptions, probes, problemErrors, rejectOperatorQuery, requestId, requestTimeout, securityHeaders } from './middleware.js';
 
 export interface KoaAppOptions {
   logger: Logger;
@@ -56,18 +56,18 @@ export function createKoaApp(options: KoaAppOptions): Koa {
   app.use(observe(logger, metrics, options.accessLog));
   app.use(problemErrors(logger));
   app.use(closeWhenDraining(health));
-  app.use(helmet(API_SECURITY_HEADERS));
+  app.use(securityHeaders(helmet(API_SECURITY_HEADERS) as Parameters<typeof securityHeaders>[0]));
   app.use(probes(health, metrics));
   app.use(requestTimeout(options.requestTimeoutMs ?? 10_000));
   app.use(
-    bodyParser({
+    jsonBody(bodyParser({
       enableTypes: ['json'],
       jsonLimit: options.bodyLimit ?? '256kb',
       encoding: 'utf-8',
       onError(error: Error & { status?: number }) {
         throw Object.assign(error, { status: error.status ?? 400, expose: true });
       },
-    }),
+    })),
   );
   app.use(rejectOperatorQuery());
   return app;
