@@ -3,7 +3,8 @@ import type { Connection } from 'mongoose';
 import { createKoaApp, pingMongo, pingRedis, SharedCache, type Health, type Logger, type Metrics, type Redis } from '../kit/index.js';
 import type { CatalogConfig } from './config.js';
 import type { CatalogModels } from './models.js';
-import { createCatalogRouter } from './routes.js';
+import { cacheControlOf, createCatalogRouter } from './routes.js';
+import { catalogFastPath } from './fast-path.js';
 
 export interface CatalogDeps {
   config: CatalogConfig;
@@ -37,7 +38,15 @@ export function createCatalogApp(deps: CatalogDeps): CatalogApp {
     staleIfErrorMs: config.CATALOG_CACHE_STALE_IF_ERROR_MS,
     maxEntries: config.CATALOG_CACHE_MAX_ENTRIES,
   });
-  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS } });
+  const app = createKoaApp({
+    logger,
+    metrics,
+    health,
+    bodyLimit: config.BODY_LIMIT,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS },
+    fastPath: catalogFastPath(cache, cacheControlOf(config)),
+  });
   const router = createCatalogRouter({ config, models: deps.models, cache });
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

@@ -17,7 +17,7 @@ export interface CatalogRouteDeps {
  * Answers a cached read: ETag and 304, Cache-Control with stale-while-revalidate
  * and stale-if-error for browsers and CDNs, and X-Cache saying where it came from.
  */
-function sendCached(ctx: Context, result: CacheResult<unknown>, cacheControl: string): void {
+export function sendCached(ctx: Context, result: CacheResult<unknown>, cacheControl: string): void {
   ctx.set('cache-control', cacheControl);
   ctx.set('x-cache', result.state);
   ctx.set('age', String(Math.floor(result.ageMs / 1000)));
@@ -27,7 +27,7 @@ function sendCached(ctx: Context, result: CacheResult<unknown>, cacheControl: st
     ctx.status = 304;
     return;
   }
-  ctx.type = 'application/json';
+  ctx.set('content-type', 'application/json; charset=utf-8');
   ctx.body = result.json;
 }
 
@@ -43,12 +43,17 @@ async function cached(cache: SharedCache<unknown>, key: string, load: () => Prom
 
 const canonical = (query: object) => JSON.stringify(Object.entries(query).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
 
+/** The `Cache-Control` of cached reads, from config. */
+export function cacheControlOf(config: CatalogRouteDeps['config']): string {
+  const { CATALOG_HTTP_MAX_AGE_S: maxAge, CATALOG_CACHE_REVALIDATE_MS: swr, CATALOG_CACHE_STALE_IF_ERROR_MS: sie } = config;
+  return `public, max-age=${maxAge}, stale-while-revalidate=${Math.round(swr / 1000)}, stale-if-error=${Math.round(sie / 1000)}`;
+}
+
 export function createCatalogRouter(deps: CatalogRouteDeps): Router {
   const { models, cache } = deps;
   const router = new Router({ prefix: '/api/catalog' });
   const admin = requireAdmin(deps.config.ADMIN_TOKEN);
-  const { CATALOG_HTTP_MAX_AGE_S: maxAge, CATALOG_CACHE_REVALIDATE_MS: swr, CATALOG_CACHE_STALE_IF_ERROR_MS: sie } = deps.config;
-  const cacheControl = `public, max-age=${maxAge}, stale-while-revalidate=${Math.round(swr / 1000)}, stale-if-error=${Math.round(sie / 1000)}`;
+  const cacheControl = cacheControlOf(deps.config);
   const written = async (ctx: Context, status: number, body: unknown) => {
     await cache.invalidateAll();
     ctx.set('cache-control', 'no-store');

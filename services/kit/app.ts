@@ -4,7 +4,8 @@ import helmet from 'helmet';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Health } from './health.js';
-import { closeWhenDraining, jsonBody, observe, type AccessLogOptions, probes, problemErrors, rejectOperatorQuery, requestId, requestTimeout, securityHeaders } from './middleware.js';
+import type { Middleware } from 'koa';
+import { jsonBody, observe, type AccessLogOptions, probes, problemErrors, rejectOperatorQuery, requestContextScope, requestId, requestTimeout, securityHeaders } from './middleware.js';
 
 export interface KoaAppOptions {
   logger: Logger;
@@ -17,6 +18,12 @@ export interface KoaAppOptions {
   proxy?: boolean;
   /** Access-log sampling; errors and slow requests are always logged. */
   accessLog?: AccessLogOptions;
+  /**
+   * Answers hot, cached reads before the costlier layers (request scope, error
+   * mapping, timeout, body parsing, routing); calls `next` for anything else.
+   * Request id, metrics, access log and security headers still apply.
+   */
+  fastPath?: Middleware;
 }
 
 /**
@@ -43,7 +50,8 @@ const API_SECURITY_HEADERS = {
 
 /**
  * The Koa app every service starts from: request id, access log and metrics,
- * problem-JSON errors, security headers, request timeout, probes, JSON body
+ * security headers, an optional fast path for cached reads, request scope
+ * (AsyncLocalStorage), problem-JSON errors, probes, request timeout, JSON body
  * parsing with a size limit, and operator-injection guards. The service then
  * mounts its routers. No listening here (see server.ts).
  */
@@ -53,10 +61,11 @@ export function createKoaApp(options: KoaAppOptions): Koa {
   app.silent = true;
   app.on('error', (error: unknown) => logger.error({ err: error }, 'koa error'));
   app.use(requestId());
-  app.use(observe(logger, metrics, options.accessLog));
-  app.use(problemErrors(logger));
-  app.use(closeWhenDraining(health));
+  app.use(observe(logger, metrics, health, options.accessLog));
   app.use(securityHeaders(helmet(API_SECURITY_HEADERS) as Parameters<typeof securityHeaders>[0]));
+  if (options.fastPath) app.use(options.fastPath);
+  app.use(requestContextScope());
+  app.use(problemErrors(logger));
   app.use(probes(health, metrics));
   app.use(requestTimeout(options.requestTimeoutMs ?? 10_000));
   app.use(

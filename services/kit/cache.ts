@@ -117,6 +117,18 @@ export class SharedCache<T> {
     return this.singleFlight(key, () => this.fill(key, load, local));
   }
 
+  /**
+   * The in-process entry for `key` if it is fresh and of the current generation,
+   * without loading or asking Redis: for fast paths that fall back to get().
+   */
+  peek(key: string): CacheResult<T> | undefined {
+    const entry = this.lru.get(key);
+    if (!entry || entry.gen !== this.gen) return undefined;
+    const now = this.clock.now();
+    if (now - entry.storedAt >= this.freshMs) return undefined;
+    return this.result(entry, 'hit', now);
+  }
+
   /** Invalidates every entry of this cache on every replica. */
   async invalidateAll(): Promise<void> {
     try {

@@ -44,3 +44,14 @@ export async function pingMongo(connection: Connection): Promise<void> {
   if (!db) throw new Error('mongo not connected');
   await db.command({ ping: 1 });
 }
+
+/**
+ * True when the server is FerretDB (it answers buildInfo with its own version
+ * next to the MongoDB one it emulates). Services use it to keep hot-path
+ * filters to `{ _id }` there; see README "Notes on the local MongoDB-compatible server".
+ */
+export async function isFerretDb(connection: Connection): Promise<boolean> {
+  if (!connection.db) throw new Error('mongo not connected');
+  const info = await connection.db.admin().command({ buildInfo: 1 });
+  return typeof info.ferretdbVersion === 'string';
+}

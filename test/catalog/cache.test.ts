@@ -55,6 +55,21 @@ describe('catalog cache across two replicas', () => {
     assert.equal(revalidated.text, '');
   });
 
+  test('when a product is fresh in cache, then the fast path answers with the same body and headers as the full path', async () => {
+    const created = await a.createProduct(product(6));
+    const full = await request(a.app.callback()).get(`/api/catalog/products/${created.id}`).expect(200);
+    const fast = await request(a.app.callback()).get(`/api/catalog/products/${created.id}`).expect(200);
+    assert.equal(full.headers['x-cache'], 'miss');
+    assert.equal(fast.headers['x-cache'], 'hit');
+    assert.equal(fast.text, full.text);
+    const names = (r: request.Response) => Object.keys(r.headers).filter((h) => !['date', 'age', 'x-cache', 'x-request-id', 'connection', 'keep-alive'].includes(h)).sort();
+    assert.deepEqual(names(fast), names(full));
+    assert.equal(fast.headers['x-content-type-options'], 'nosniff');
+    assert.notEqual(fast.headers['x-request-id'], full.headers['x-request-id']);
+    const metrics = (await request(a.app.callback()).get('/metrics').expect(200)).text;
+    assert.match(metrics, /http_request_duration_seconds_count\{[^}]*route="\/api\/catalog\/products\/:idOrSlug",status="200"\} [2-9]/);
+  });
+
   test('when replica A loaded a product, then replica B finds it in the shared Redis tier', async () => {
     const created = await a.createProduct(product(2));
     await request(a.app.callback()).get(`/api/catalog/products/${created.id}`).expect(200);
