@@ -1,3 +1,18 @@
+/**
+ * Carts are looked up by `_id` only, and the id says whose cart it is:
+ * `a-<sha256 of the cart token>` for a guest (the token itself is never stored)
+ * and `c-<customerId>` for a customer (so `_id` uniqueness gives one cart per
+ * customer). Why: FerretDB 1.24's SQLite backend pushes a filter down to SQLite
+ * only when it is exactly `{ _id: <string> }`; any other filter, even on a unique
+ * index or `_id` plus a guard, is a scan of the whole collection in Go (10k carts:
+ * ~180 ms per lookup). Even the pushed-down `_id` filter does not use the `_id`
+ * index (its SQL `->'$._id'` does not match the index expression `->"_id"`;
+ * explain() says SCAN), so it is a scan in SQLite, ~10x cheaper but still
+ * growing with the collection: hence also as few reads per request as possible.
+ * Guarded writes use `byIdOnly` (domain/store.ts); sweeps still scan, in the
+ * background.
+ */
+import { isFerretDb } from '../kit/index.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 export interface Money {
@@ -30,11 +45,8 @@ export interface CartLine {
 }
 
 export interface CartDoc {
+  /** `a-<sha256 hex of the cart token>` or `c-<customerId>` (see the top of this file). */
   _id: string;
-  /** sha256 of the cart token; the token itself is never stored. */
-  tokenHash: string;
-  /** `anon:<cartId>` or `customer:<customerId>`; unique, so a customer has one cart. */
-  owner: string;
   customerId: string | null;
   lines: CartLine[];
   state: 'open' | 'expiring';
@@ -48,6 +60,13 @@ export interface CartDoc {
 
 export interface CartModels {
   Cart: Model<CartDoc>;
+  /**
+   * The server uses an index only for a filter that is exactly `{ _id }` (FerretDB):
+   * a guarded write then reads by `_id`, checks the guard, and writes by `_id`
+   * (under the per-cart lock, that is as safe as FerretDB's own non-atomic
+   * conditional update). On MongoDB the guard stays in the filter, atomic.
+   */
+  byIdOnly: boolean;
 }
 
 export async function createCartModels(connection: Connection): Promise<CartModels> {
@@ -60,8 +79,6 @@ export async function createCartModels(connection: Connection): Promise<CartMode
   const cart = new Schema<CartDoc>(
     {
       _id: { type: String, required: true },
-      tokenHash: { type: String, required: true, unique: true },
-      owner: { type: String, required: true, unique: true },
       customerId: { type: String, default: null },
       lines: { type: [line], default: [] },
       state: { type: String, required: true, default: 'open' },
@@ -74,8 +91,11 @@ export async function createCartModels(connection: Connection): Promise<CartMode
     },
     { collection: 'carts', versionKey: false },
   );
+  // For the background sweep only (MongoDB uses it; FerretDB scans either way).
   cart.index({ state: 1, expiresAt: 1 });
-  const models: CartModels = { Cart: connection.model<CartDoc>('Cart', cart) };
+  const models: CartModels = { Cart: connection.model<CartDoc>('Cart', cart), byIdOnly: await isFerretDb(connection) };
   await models.Cart.init();
+  // Carts used to carry unique `tokenHash` and `owner` fields; left in place, those indexes would refuse a second cart without them.
+  await Promise.all(['tokenHash_1', 'owner_1'].map((name) => models.Cart.collection.dropIndex(name).catch(() => undefined)));
   return models;
 }

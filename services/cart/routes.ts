@@ -2,8 +2,10 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { badRequest, bearerToken, unauthorized, validate } from '../kit/index.js';
+import type { Product } from './clients.js';
+import type { CartDoc } from './models.js';
 import type { CartDeps } from './domain/context.js';
-import { createCart, refreshHolds, resolveCart, toView, type Caller } from './domain/carts.js';
+import { cartIdOf, createCart, refreshHolds, resolveCart, toView, type Caller } from './domain/carts.js';
 import { addLine, removeLine, setLineQuantity } from './domain/lines.js';
 import { mergeCarts } from './domain/merge.js';
 import { verifyCustomerToken } from './domain/tokens.js';
@@ -38,11 +40,12 @@ function callerOf(ctx: Context, deps: CartRouteDeps): Caller {
 
 export function createCartRouter(deps: CartRouteDeps): Router {
   const router = new Router({ prefix: '/api/cart' });
-  const answer = async (ctx: Context, cartId: string, status = 200) => {
-    const { cart, notices } = await refreshHolds(deps, cartId);
+  /** Answers with the cart, its holds refreshed; `saved` is the cart this request just wrote, `known` products it just fetched. */
+  const answer = async (ctx: Context, cartId: string, status = 200, saved?: CartDoc, known?: Product[]) => {
+    const { cart, notices } = await refreshHolds(deps, cartId, saved);
     ctx.set('cache-control', 'no-store');
     ctx.status = status;
-    ctx.body = await toView(deps, cart, notices);
+    ctx.body = await toView(deps, cart, notices, known);
   };
 
   router.post('/carts', async (ctx) => {
@@ -67,9 +70,9 @@ export function createCartRouter(deps: CartRouteDeps): Router {
   router.post('/cart/lines', async (ctx) => {
     const caller = callerOf(ctx, deps);
     const body = validate(addBody, ctx.request.body, 'body');
-    const cart = await resolveCart(deps, caller);
-    await addLine(deps, cart._id, body.productId, body.quantity);
-    await answer(ctx, cart._id, 201);
+    const cartId = cartIdOf(caller);
+    const added = await addLine(deps, cartId, body.productId, body.quantity);
+    await answer(ctx, cartId, 201, added.cart, [added.product]);
   });
 
   router.patch('/cart/lines/:lineId', async (ctx) => {
@@ -77,16 +80,14 @@ export function createCartRouter(deps: CartRouteDeps): Router {
     const { lineId } = validate(lineParams, ctx.params, 'params');
     const body = validate(setBody, ctx.request.body, 'body');
     const cart = await resolveCart(deps, caller);
-    await setLineQuantity(deps, cart._id, lineId, body.quantity);
-    await answer(ctx, cart._id);
+    await answer(ctx, cart._id, 200, await setLineQuantity(deps, cart._id, lineId, body.quantity));
   });
 
   router.delete('/cart/lines/:lineId', async (ctx) => {
     const caller = callerOf(ctx, deps);
     const { lineId } = validate(lineParams, ctx.params, 'params');
     const cart = await resolveCart(deps, caller);
-    await removeLine(deps, cart._id, lineId);
-    await answer(ctx, cart._id);
+    await answer(ctx, cart._id, 200, await removeLine(deps, cart._id, lineId));
   });
 
   router.post('/cart/merge', async (ctx) => {

@@ -1,3 +1,4 @@
+import { isFerretDb } from '../kit/index.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 /**
@@ -55,10 +56,25 @@ export interface AdjustmentDoc {
   onHandAfter: number | null;
 }
 
+/**
+ * Which holds an owner has had for a SKU, so the per-customer usage is read by
+ * `_id` (FerretDB scans for any other filter; see domain/by-id.ts). A superset:
+ * a hold id is added before the hold gets the owner, and usage checks each hold.
+ */
+export interface HoldOwnerDoc {
+  /** `<sku>/<owner>` (neither allows a slash). */
+  _id: string;
+  holds: string[];
+  updatedAt: Date;
+}
+
 export interface InventoryModels {
   Stock: Model<StockDoc>;
   Hold: Model<HoldDoc>;
   Adjustment: Model<AdjustmentDoc>;
+  HoldOwner: Model<HoldOwnerDoc>;
+  /** The server uses an index only for a filter that is exactly `{ _id }` (FerretDB); see domain/by-id.ts. */
+  byIdOnly: boolean;
 }
 
 /** Registers the schemas on `connection` and builds their indexes. */
@@ -98,7 +114,6 @@ export async function createInventoryModels(connection: Connection): Promise<Inv
   // Sweeper scans: live holds by expiry, transitional ones by age, ended ones by end time.
   hold.index({ state: 1, expiresAt: 1 });
   hold.index({ state: 1, updatedAt: 1 });
-  hold.index({ owner: 1, sku: 1 });
 
   const adjustment = new Schema<AdjustmentDoc>(
     {
@@ -117,11 +132,18 @@ export async function createInventoryModels(connection: Connection): Promise<Inv
   adjustment.index({ sku: 1, at: -1 });
   adjustment.index({ state: 1, at: 1 });
 
+  const holdOwner = new Schema<HoldOwnerDoc>(
+    { _id: { type: String, required: true }, holds: { type: [String], default: [] }, updatedAt: { type: Date, required: true } },
+    { collection: 'hold_owners', versionKey: false },
+  );
+
   const models: InventoryModels = {
     Stock: connection.model<StockDoc>('Stock', stock),
     Hold: connection.model<HoldDoc>('Hold', hold),
     Adjustment: connection.model<AdjustmentDoc>('Adjustment', adjustment),
+    HoldOwner: connection.model<HoldOwnerDoc>('HoldOwner', holdOwner),
+    byIdOnly: await isFerretDb(connection),
   };
-  await Promise.all(Object.values(models).map((model: Model<unknown>) => model.init()));
+  await Promise.all([models.Stock.init(), models.Hold.init(), models.Adjustment.init(), models.HoldOwner.init()]);
   return models;
 }

@@ -217,10 +217,10 @@ describe('customers and merging', () => {
     const created = await api().post('/api/cart/carts').set('authorization', `Bearer ${alice}`);
     const aliceCart = await cart.models.Cart.findById(created.body.cart.id).lean();
     assert.ok(aliceCart);
-    // Alice's cart token is never handed out; a guessed or leaked token of a customer cart is refused the same way.
+    // Alice's cart has no token (its id is c-<customerId>); even a guest-cart id that somehow held her cart is refused the same way.
     const { newCartToken } = await import('../../services/cart/domain/tokens.js');
     const { token, hash } = newCartToken();
-    await cart.models.Cart.updateOne({ _id: aliceCart._id }, { $set: { tokenHash: hash } });
+    await cart.models.Cart.create({ ...aliceCart, _id: `a-${hash}` });
     const asGuest = await api().get('/api/cart/cart').set('x-cart-token', token);
     const asBob = await api().post('/api/cart/cart/merge').set('authorization', `Bearer ${cart.customerToken('bob')}`).set('x-cart-token', token);
     const unknown = await api().get('/api/cart/cart').set('x-cart-token', 'B'.repeat(43));

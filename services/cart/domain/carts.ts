@@ -1,17 +1,22 @@
 /**
  * Carts: addressing (token or customer), loading, saving, and the view with its
  * hold bookkeeping. Writes replace the lines as a whole under a per-cart lock,
- * guarded by `version` (single-document, no transactions).
+ * guarded by `version` (single-document, no transactions). Every lookup is by
+ * `_id`, derived from the token or the customer (see models.ts for why).
  */
 import { randomBytes } from 'node:crypto';
 import { conflict, notFound } from '../../kit/index.js';
+import type { Product } from '../clients.js';
 import type { CartDoc, CartLine, LineHold, Money } from '../models.js';
 import type { CartDeps } from './context.js';
+import { updateCart } from './store.js';
+import { releaseAll } from './sweep.js';
 import { hashCartToken, newCartToken } from './tokens.js';
 
 const DAY_MS = 86_400_000;
 /** A GET refreshes the sliding expiry at most this often (saves a write per view). */
 const TOUCH_EVERY_MS = 3_600_000;
+const ANON = 'a-';
 
 export interface Caller {
   cartToken?: string;
@@ -20,6 +25,11 @@ export interface Caller {
 
 export const newId = () => randomBytes(12).toString('base64url');
 
+/** The guest cart a token opens: `a-` and the token's SHA-256 (the token is never stored). */
+export const anonCartId = (token: string) => `${ANON}${hashCartToken(token)}`;
+/** A customer's one cart. */
+export const customerCartId = (customerId: string) => `c-${customerId}`;
+
 export function expiryFor(deps: CartDeps, customerId: string | null, now: number): Date {
   const days = customerId ? deps.config.CART_CUSTOMER_TTL_DAYS : deps.config.CART_ANON_TTL_DAYS;
   return new Date(now + days * DAY_MS);
@@ -27,51 +37,92 @@ export function expiryFor(deps: CartDeps, customerId: string | null, now: number
 
 export const holdOwner = (cart: Pick<CartDoc, '_id' | 'customerId'>) => (cart.customerId ? `customer:${cart.customerId}` : `cart:${cart._id}`);
 
-/** An anonymous cart, or the customer's one cart (created on first use). */
-export async function createCart(deps: CartDeps, customerId: string | null): Promise<{ cart: CartDoc; token: string | null; created: boolean }> {
+function freshCart(deps: CartDeps, id: string, customerId: string | null, version = 0): CartDoc {
   const now = new Date(deps.clock.now());
-  if (customerId) {
-    const existing = await findLiveByOwner(deps, `customer:${customerId}`);
-    if (existing) return { cart: existing, token: null, created: false };
-  }
-  const { token, hash } = newCartToken();
-  const id = newId();
-  const doc: CartDoc = {
-    _id: id, tokenHash: hash, owner: customerId ? `customer:${customerId}` : `anon:${id}`, customerId, lines: [], state: 'open', version: 0, mergedFrom: [],
+  return {
+    _id: id, customerId, lines: [], state: 'open', version, mergedFrom: [],
     createdAt: now, updatedAt: now, lastActivityAt: now, expiresAt: expiryFor(deps, customerId, now.getTime()),
   };
+}
+
+/** An anonymous cart, or the customer's one cart (created on first use). */
+export async function createCart(deps: CartDeps, customerId: string | null): Promise<{ cart: CartDoc; token: string | null; created: boolean }> {
+  if (customerId) return openCustomerCart(deps, customerId);
+  const { token, hash } = newCartToken();
+  const cart = freshCart(deps, `${ANON}${hash}`, null);
+  await deps.models.Cart.create(cart);
+  return { cart, token, created: true };
+}
+
+async function openCustomerCart(deps: CartDeps, customerId: string): Promise<{ cart: CartDoc; token: null; created: boolean }> {
+  const id = customerCartId(customerId);
+  const existing = await deps.models.Cart.findById(id).lean<CartDoc>();
+  if (existing && isLive(deps, existing)) return { cart: existing, token: null, created: false };
+  if (existing) return renewDead(deps, id, customerId);
   try {
-    await deps.models.Cart.create(doc);
-    return { cart: doc, token, created: true };
+    const cart = freshCart(deps, id, customerId);
+    await deps.models.Cart.create(cart);
+    return { cart, token: null, created: true };
   } catch (error) {
-    // Two first requests of one customer raced; the unique owner index kept one cart.
-    if ((error as { code?: number }).code === 11000 && customerId) {
-      const existing = await findLiveByOwner(deps, `customer:${customerId}`);
-      if (existing) return { cart: existing, token: null, created: false };
-    }
+    // Two first requests of one customer raced; the unique _id kept one cart.
+    if ((error as { code?: number }).code !== 11000) throw error;
+    const winner = await deps.models.Cart.findById(id).lean<CartDoc>();
+    if (winner && isLive(deps, winner)) return { cart: winner, token: null, created: false };
     throw error;
   }
 }
 
 /**
+ * The customer's cart expired but the sweeper has not deleted it yet: its id is
+ * taken, so it is emptied into a new cart in place (its live holds released, as
+ * the sweeper would; any left over expire on their own).
+ */
+async function renewDead(deps: CartDeps, id: string, customerId: string): Promise<{ cart: CartDoc; token: null; created: boolean }> {
+  return deps.lock(id, async () => {
+    const dead = await deps.models.Cart.findById(id).lean<CartDoc>();
+    if (dead && isLive(deps, dead)) return { cart: dead, token: null, created: false };
+    const { _id, ...fresh } = freshCart(deps, id, customerId, (dead?.version ?? 0) + 1);
+    // The sweeper deleted it meanwhile.
+    if (!dead) {
+      await deps.models.Cart.create({ _id, ...fresh });
+      return { cart: { _id, ...fresh }, token: null, created: true };
+    }
+    await releaseAll(deps, dead);
+    const cart = await updateCart(deps, _id, { version: dead.version, state: dead.state }, { $set: fresh });
+    if (!cart) throw conflict('cart_changed', 'the cart changed meanwhile; try again');
+    return { cart, token: null, created: true };
+  });
+}
+
+/** The id a request addresses: the customer's cart, else the token's; 404 when it names none. */
+export function cartIdOf(caller: Caller): string {
+  if (caller.customerId) return customerCartId(caller.customerId);
+  if (caller.cartToken) return anonCartId(caller.cartToken);
+  throw notFound('no such cart');
+}
+
+/**
  * The cart a request addresses. A customer's cart needs the customer's token; a
- * cart token alone opens anonymous carts only. Unknown, expired and not-yours
- * all answer the same 404, so a token reveals nothing about other carts.
+ * cart token alone opens anonymous carts only (their ids differ by construction).
+ * Unknown, expired and not-yours all answer the same 404, so a token reveals
+ * nothing about other carts.
  */
 export async function resolveCart(deps: CartDeps, caller: Caller): Promise<CartDoc> {
-  const cart = caller.customerId ? await findLiveByOwner(deps, `customer:${caller.customerId}`) : caller.cartToken ? await findByToken(deps, caller.cartToken) : null;
-  if (!cart || (!caller.customerId && cart.customerId)) throw notFound('no such cart');
+  const cart = await findLive(deps, cartIdOf(caller));
+  if (!cart) throw notFound('no such cart');
   return cart;
 }
 
 export async function findByToken(deps: CartDeps, token: string): Promise<CartDoc | null> {
-  const cart = await deps.models.Cart.findOne({ tokenHash: hashCartToken(token) }).lean<CartDoc>();
-  return cart && isLive(deps, cart) ? cart : null;
+  return findLive(deps, anonCartId(token));
 }
 
-async function findLiveByOwner(deps: CartDeps, owner: string): Promise<CartDoc | null> {
-  const cart = await deps.models.Cart.findOne({ owner }).lean<CartDoc>();
-  return cart && isLive(deps, cart) ? cart : null;
+/** The live cart with this id, if its owner is the one its id names. */
+async function findLive(deps: CartDeps, id: string): Promise<CartDoc | null> {
+  const cart = await deps.models.Cart.findById(id).lean<CartDoc>();
+  if (!cart || !isLive(deps, cart)) return null;
+  const idOfOwner = cart.customerId ? customerCartId(cart.customerId) : cart._id.startsWith(ANON) ? cart._id : null;
+  return idOfOwner === cart._id ? cart : null;
 }
 
 /** Past its sliding expiry a cart is gone for its owner, even before the sweeper deletes it. */
@@ -83,17 +134,19 @@ const isLive = (deps: CartDeps, cart: CartDoc) => cart.state === 'open' && cart.
  */
 export async function mutateCart(deps: CartDeps, cartId: string, change: (cart: CartDoc) => Promise<void>): Promise<CartDoc> {
   return deps.lock(cartId, async () => {
-    const cart = await deps.models.Cart.findById(cartId).lean<CartDoc>();
-    if (!cart || !isLive(deps, cart)) throw notFound('no such cart');
+    const cart = await findLive(deps, cartId);
+    if (!cart) throw notFound('no such cart');
+    const seen = { ...cart };
     await change(cart);
-    return save(deps, cart);
+    return save(deps, cart, seen);
   });
 }
 
-export async function save(deps: CartDeps, cart: CartDoc): Promise<CartDoc> {
+/** Saves lines and sliding expiry if the cart is still at the version read; `seen` is that read, made under the cart's lock (store.ts). */
+export async function save(deps: CartDeps, cart: CartDoc, seen?: CartDoc): Promise<CartDoc> {
   const now = deps.clock.now();
   const next = { lines: cart.lines, mergedFrom: cart.mergedFrom, version: cart.version + 1, updatedAt: new Date(now), lastActivityAt: new Date(now), expiresAt: expiryFor(deps, cart.customerId, now) };
-  const saved = await deps.models.Cart.findOneAndUpdate({ _id: cart._id, version: cart.version, state: 'open' }, { $set: next }, { new: true, lean: true });
+  const saved = await updateCart(deps, cart._id, { version: cart.version, state: 'open' }, { $set: next }, seen);
   if (!saved) throw conflict('cart_changed', 'the cart changed meanwhile; reload it and try again');
   return saved;
 }
@@ -138,18 +191,19 @@ export interface Notice {
  * re-reserve; the notices say which lines lost their hold and which got it back.
  * Live holds past half their time are extended. Saves only if something changed.
  */
-export async function refreshHolds(deps: CartDeps, cartId: string): Promise<{ cart: CartDoc; notices: Notice[] }> {
+export async function refreshHolds(deps: CartDeps, cartId: string, justSaved?: CartDoc): Promise<{ cart: CartDoc; notices: Notice[] }> {
   const notices: Notice[] = [];
+  // The cart this request just saved needs no second lock and read (each read scans on FerretDB) unless a hold is due.
+  if (justSaved && !justSaved.lines.some((line) => holdIsDue(deps, line, deps.clock.now()))) return { cart: justSaved, notices };
   const cart = await deps.lock(cartId, async () => {
-    const current = await deps.models.Cart.findById(cartId).lean<CartDoc>();
-    if (!current || !isLive(deps, current)) throw notFound('no such cart');
+    const current = await findLive(deps, cartId);
+    if (!current) throw notFound('no such cart');
+    const seen = { ...current };
     const now = deps.clock.now();
     let changed = now - current.lastActivityAt.getTime() > TOUCH_EVERY_MS;
     for (const line of current.lines) {
-      if (!line.limited || !line.hold) continue;
-      const remainingMs = line.hold.expiresAt.getTime() - now;
-      const expired = line.hold.status === 'lost' || remainingMs <= 0;
-      if (!expired && remainingMs > (deps.config.CART_HOLD_TTL_S * 1_000) / 2) continue;
+      if (!line.hold || !holdIsDue(deps, line, now)) continue;
+      const expired = line.hold.status === 'lost' || line.hold.expiresAt.getTime() <= now;
       try {
         line.hold = await ensureHold(deps, current, line, line.quantity);
         if (expired) notices.push({ lineId: line.id, code: 'hold_renewed', detail: 'the hold had expired; the units were reserved again' });
@@ -166,9 +220,16 @@ export async function refreshHolds(deps: CartDeps, cartId: string): Promise<{ ca
         }
       }
     }
-    return changed ? save(deps, current) : current;
+    return changed ? save(deps, current, seen) : current;
   });
   return { cart, notices };
+}
+
+/** A limited line's hold is past half its time, expired or lost: the owner's next view renews it. */
+function holdIsDue(deps: CartDeps, line: CartLine, now: number): boolean {
+  if (!line.limited || !line.hold) return false;
+  const remainingMs = line.hold.expiresAt.getTime() - now;
+  return line.hold.status === 'lost' || remainingMs <= (deps.config.CART_HOLD_TTL_S * 1_000) / 2;
 }
 
 export function holdStatus(deps: CartDeps, hold: LineHold | null): HoldStatus | null {
@@ -193,8 +254,9 @@ export interface CartView {
 }
 
 /** The cart as its owner sees it, with current catalog prices next to the kept ones. */
-export async function toView(deps: CartDeps, cart: CartDoc, notices: Notice[] = []): Promise<CartView> {
-  const current = await Promise.all(cart.lines.map((line) => deps.clients.peekProduct(line.productId)));
+export async function toView(deps: CartDeps, cart: CartDoc, notices: Notice[] = [], known: Product[] = []): Promise<CartView> {
+  // A product this request already fetched from catalog is not asked for again.
+  const current = await Promise.all(cart.lines.map((line) => known.find((product) => product.id === line.productId) ?? deps.clients.peekProduct(line.productId)));
   const currency = cart.lines[0]?.unitPrice.currency ?? 'EUR';
   let pricesKnown = true;
   let currentSubtotal = 0;

@@ -4,14 +4,23 @@
  * inventory, so it can be added while inventory is down.
  */
 import { notFound } from '../../kit/index.js';
+import type { Product } from '../clients.js';
 import type { CartDoc, CartLine } from '../models.js';
 import type { CartDeps } from './context.js';
 import { ensureHold, mutateCart, newId } from './carts.js';
 import { checkCartLimits, checkCustomerLimit } from './limits.js';
 
-export async function addLine(deps: CartDeps, cartId: string, productId: string, quantity: number): Promise<CartDoc> {
-  const product = await deps.clients.getProduct(productId);
-  return mutateCart(deps, cartId, async (cart) => {
+/**
+ * Returns the saved cart and the product as catalog gave it (the view reuses it).
+ * The product is fetched once the cart is known to exist (an unknown cart is a
+ * 404 before an unknown product is a 422), inside the lock: the caller need not
+ * read the cart first, which saves a read (a scan on FerretDB, see models.ts).
+ */
+export async function addLine(deps: CartDeps, cartId: string, productId: string, quantity: number): Promise<{ cart: CartDoc; product: Product }> {
+  let fetched: Product | undefined;
+  const cart = await mutateCart(deps, cartId, async (cart) => {
+    const product = await deps.clients.getProduct(productId);
+    fetched = product;
     const existing = cart.lines.find((line) => line.productId === product.id);
     const total = (existing?.quantity ?? 0) + quantity;
     checkCartLimits(deps, cart, product, total, !existing);
@@ -28,6 +37,7 @@ export async function addLine(deps: CartDeps, cartId: string, productId: string,
     line.maxPerOrder = product.maxPerOrder;
     if (!existing) cart.lines.push(line);
   });
+  return { cart, product: fetched as Product };
 }
 
 export async function setLineQuantity(deps: CartDeps, cartId: string, lineId: string, quantity: number): Promise<CartDoc> {

@@ -14,6 +14,7 @@
  */
 import type { Clock, WithLock } from '../../kit/index.js';
 import type { InventoryModels, StockDoc } from '../models.js';
+import { updateByIdIf } from './by-id.js';
 
 export interface EffectDeps {
   models: InventoryModels;
@@ -27,6 +28,9 @@ export interface EffectDeps {
 }
 
 const entry = (holdId: string) => `holds.${holdId}`;
+/** Guarded by the entry (and `available`); filtered by `_id` alone on FerretDB (see by-id.ts). Returns the document as it was. */
+const updateStock = (models: InventoryModels, sku: string, guard: Record<string, unknown>, update: Record<string, unknown>) =>
+  updateByIdIf({ model: models.Stock, byIdOnly: models.byIdOnly }, sku, guard, update, false);
 /** Optimistic loops retry when another writer changed the entry between read and write. */
 const MAX_ATTEMPTS = 20;
 
@@ -43,10 +47,11 @@ export async function applyReserve(deps: EffectDeps, holdId: string, sku: string
 }
 
 async function reserveLocked({ models, clock }: EffectDeps, holdId: string, sku: string, qty: number): Promise<ReserveOutcome> {
-  const applied = await models.Stock.findOneAndUpdate(
-    { _id: sku, available: { $gte: qty }, [entry(holdId)]: { $exists: false } },
+  const applied = await updateStock(
+    models,
+    sku,
+    { available: { $gte: qty }, [entry(holdId)]: { $exists: false } },
     { $inc: { available: -qty, reserved: qty }, $set: { [entry(holdId)]: qty, updatedAt: new Date(clock.now()) } },
-    { lean: true },
   );
   if (applied) return { kind: 'applied' };
   const current = await readEntry(models, sku, holdId);
@@ -69,13 +74,9 @@ async function resizeLocked({ models, clock }: EffectDeps, holdId: string, sku: 
     if (!current || from === undefined) return { kind: 'missing' };
     if (from === to) return { kind: 'applied', from };
     const delta = to - from;
-    const filter: Record<string, unknown> = { _id: sku, [entry(holdId)]: from };
-    if (delta > 0) filter.available = { $gte: delta };
-    const applied = await models.Stock.findOneAndUpdate(
-      filter,
-      { $inc: { available: -delta, reserved: delta }, $set: { [entry(holdId)]: to, updatedAt: new Date(clock.now()) } },
-      { lean: true },
-    );
+    const guard: Record<string, unknown> = { [entry(holdId)]: from };
+    if (delta > 0) guard.available = { $gte: delta };
+    const applied = await updateStock(models, sku, guard, { $inc: { available: -delta, reserved: delta }, $set: { [entry(holdId)]: to, updatedAt: new Date(clock.now()) } });
     if (applied) return { kind: 'applied', from };
     if (delta > 0 && current.available < delta) {
       const again = await readEntry(models, sku, holdId);
@@ -99,10 +100,11 @@ async function removeLocked({ models, clock }: EffectDeps, holdId: string, sku: 
     const current = await readEntry(models, sku, holdId);
     const units = current?.holds?.[holdId];
     if (units === undefined) return 0;
-    const applied = await models.Stock.findOneAndUpdate(
-      { _id: sku, [entry(holdId)]: units },
+    const applied = await updateStock(
+      models,
+      sku,
+      { [entry(holdId)]: units },
       { $inc: { [to]: units, reserved: -units }, $unset: { [entry(holdId)]: '' }, $set: { updatedAt: new Date(clock.now()) } },
-      { lean: true },
     );
     if (applied) return units;
   }

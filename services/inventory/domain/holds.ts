@@ -15,7 +15,9 @@
  */
 import { conflict, notFound, type Clock, type WithLock } from '../../kit/index.js';
 import type { HoldDoc, HoldState, InventoryModels } from '../models.js';
+import { updateByIdIf, updateOneByIdIf } from './by-id.js';
 import { applyRemove, applyReserve, applyResize, type EffectDeps } from './effects.js';
+import { heldBy, noteOwner } from './owners.js';
 
 export interface HoldDeps extends EffectDeps {
   models: InventoryModels;
@@ -44,6 +46,8 @@ const TRANSITIONAL: Partial<Record<HoldState, { final: HoldState; to: 'available
   committing: { final: 'committed', to: 'sold' },
 };
 const LIVE: HoldState[] = ['pending', 'active'];
+/** Hold writes are guarded by state; filtered by `_id` alone on FerretDB (see by-id.ts). */
+const holdsIn = (models: InventoryModels) => ({ model: models.Hold, byIdOnly: models.byIdOnly });
 
 /** The state a client sees: a transitional state shows its decided outcome; a live hold past its expiry is expired. */
 export function publicState(hold: HoldDoc, now: number): PublicHoldState {
@@ -83,6 +87,7 @@ export async function reserve(deps: HoldDeps, input: ReserveInput): Promise<{ ho
   const now = new Date(clock.now());
   let hold: HoldDoc;
   let created = true;
+  if (input.owner) await noteOwner(deps, input.owner, input.sku, input.id);
   try {
     const doc = await models.Hold.create({
       _id: input.id, sku: input.sku, qty: input.qty, requestedQty: input.qty, owner: input.owner, state: 'pending',
@@ -104,15 +109,11 @@ export async function reserve(deps: HoldDeps, input: ReserveInput): Promise<{ ho
 
   const outcome = await applyReserve(deps, input.id, input.sku, input.qty);
   if (outcome.kind === 'applied' || outcome.kind === 'already') {
-    const active = await models.Hold.findOneAndUpdate(
-      { _id: input.id, state: 'pending' },
-      { $set: { state: 'active', updatedAt: new Date(clock.now()) } },
-      { new: true, lean: true },
-    );
+    const active = await updateByIdIf(holdsIn(models), input.id, { state: 'pending' }, { $set: { state: 'active', updatedAt: new Date(clock.now()) } });
     // null: a sweeper expired the pending hold meanwhile; its reconcile pass returns the units.
     return { hold: toHoldView(active ?? (await mustFind(models, input.id)), clock.now()), created };
   }
-  await models.Hold.updateOne({ _id: input.id, state: 'pending' }, { $set: { state: 'rejected', endedAt: new Date(clock.now()), updatedAt: new Date(clock.now()) } });
+  await updateOneByIdIf(holdsIn(models), input.id, { state: 'pending' }, { $set: { state: 'rejected', endedAt: new Date(clock.now()), updatedAt: new Date(clock.now()) } });
   const available = outcome.kind === 'insufficient' ? outcome.available : 0;
   throw conflict('insufficient_stock', `only ${available} of ${input.sku} available`, { sku: input.sku, requested: input.qty, available });
 }
@@ -131,6 +132,7 @@ export interface ModifyInput {
 export async function modify(deps: HoldDeps, id: string, input: ModifyInput): Promise<HoldView> {
   const { models, clock } = deps;
   const hold = await requireLive(deps, id);
+  if (input.owner) await noteOwner(deps, input.owner, hold.sku, id);
   if (input.qty !== undefined && input.qty !== hold.qty) {
     const outcome = await applyResize(deps, id, hold.sku, input.qty);
     if (outcome.kind === 'missing') throw await endedError(deps, id);
@@ -142,7 +144,7 @@ export async function modify(deps: HoldDeps, id: string, input: ModifyInput): Pr
   if (input.qty !== undefined) set.qty = input.qty;
   if (input.ttlS !== undefined) set.expiresAt = new Date(clock.now() + input.ttlS * 1_000);
   if (input.owner !== undefined) set.owner = input.owner;
-  const updated = await models.Hold.findOneAndUpdate({ _id: id, state: 'active', expiresAt: { $gt: new Date(clock.now()) } }, { $set: set }, { new: true, lean: true });
+  const updated = await updateByIdIf(holdsIn(models), id, { state: 'active', expiresAt: { $gt: new Date(clock.now()) } }, { $set: set });
   // If it expired in between, the sweeper returns whatever the entry holds now; the reconciler fixes a stale qty.
   if (!updated) throw await endedError(deps, id);
   return toHoldView(updated, clock.now());
@@ -151,11 +153,7 @@ export async function modify(deps: HoldDeps, id: string, input: ModifyInput): Pr
 /** Ends a hold and returns its units. Idempotent: releasing an ended hold answers its final state. */
 export async function release(deps: HoldDeps, id: string): Promise<HoldView> {
   const { models, clock } = deps;
-  const claimed = await models.Hold.findOneAndUpdate(
-    { _id: id, state: { $in: LIVE } },
-    { $set: { state: 'releasing', updatedAt: new Date(clock.now()), claimedBy: deps.replica } },
-    { new: true, lean: true },
-  );
+  const claimed = await updateByIdIf(holdsIn(models), id, { state: { $in: LIVE } }, { $set: { state: 'releasing', updatedAt: new Date(clock.now()), claimedBy: deps.replica } });
   const hold = claimed ?? (await mustFind(models, id));
   if (hold.state === 'committing' || hold.state === 'committed') throw conflict('hold_ended', `hold ${id} is committed`, { holdId: id, state: 'committed' });
   return toHoldView(await finish(deps, hold), clock.now());
@@ -164,10 +162,11 @@ export async function release(deps: HoldDeps, id: string): Promise<HoldView> {
 /** Turns a live hold into sold units (checkout). Idempotent; an expired hold cannot be committed. */
 export async function commit(deps: HoldDeps, id: string): Promise<HoldView> {
   const { models, clock } = deps;
-  const claimed = await models.Hold.findOneAndUpdate(
-    { _id: id, state: 'active', expiresAt: { $gt: new Date(clock.now()) } },
+  const claimed = await updateByIdIf(
+    holdsIn(models),
+    id,
+    { state: 'active', expiresAt: { $gt: new Date(clock.now()) } },
     { $set: { state: 'committing', updatedAt: new Date(clock.now()), claimedBy: deps.replica } },
-    { new: true, lean: true },
   );
   const hold = claimed ?? (await mustFind(models, id));
   if (hold.state === 'committing' || hold.state === 'committed') return toHoldView(await finish(deps, hold), clock.now());
@@ -185,7 +184,7 @@ export async function finish(deps: HoldDeps, hold: HoldDoc): Promise<HoldDoc> {
   const set: Record<string, unknown> = { state: transition.final, endedAt: new Date(deps.clock.now()), updatedAt: new Date(deps.clock.now()) };
   // A commit sells exactly what was reserved; record it (it differs from qty only after a half-done resize).
   if (transition.to === 'sold' && moved > 0) set.qty = moved;
-  const done = await deps.models.Hold.findOneAndUpdate({ _id: hold._id, state: hold.state }, { $set: set }, { new: true, lean: true });
+  const done = await updateByIdIf(holdsIn(deps.models), hold._id, { state: hold.state }, { $set: set });
   return done ?? (await mustFind(deps.models, hold._id));
 }
 
@@ -200,13 +199,12 @@ export async function claimExpired(deps: HoldDeps, pendingGraceMs: number): Prom
   );
 }
 
-/** Units held and sold for one owner (e.g. a customer) and SKU, for per-customer limits. */
+/** Units held and sold for one owner (e.g. a customer) and SKU, for per-customer limits. Reads by `_id` only (owners.ts). */
 export async function usage(deps: HoldDeps, owner: string, sku: string): Promise<{ owner: string; sku: string; held: number; committed: number }> {
   const now = deps.clock.now();
-  const holds = await deps.models.Hold.find({ owner, sku, state: { $in: ['pending', 'active', 'committing', 'committed'] } }, { qty: 1, state: 1, expiresAt: 1 }).lean<HoldDoc[]>();
   let held = 0;
   let committed = 0;
-  for (const hold of holds) {
+  for (const hold of await heldBy(deps, owner, sku)) {
     const state = publicState(hold, now);
     if (state === 'committed') committed += hold.qty;
     else if (state === 'active' || state === 'pending') held += hold.qty;
@@ -224,10 +222,11 @@ async function requireLive(deps: HoldDeps, id: string): Promise<HoldDoc> {
 async function endedError(deps: HoldDeps, id: string) {
   let hold = await mustFind(deps.models, id);
   if (LIVE.includes(hold.state) && hold.expiresAt.getTime() <= deps.clock.now()) {
-    const claimed = await deps.models.Hold.findOneAndUpdate(
-      { _id: id, state: hold.state, expiresAt: { $lte: new Date(deps.clock.now()) } },
+    const claimed = await updateByIdIf(
+      holdsIn(deps.models),
+      id,
+      { state: hold.state, expiresAt: { $lte: new Date(deps.clock.now()) } },
       { $set: { state: 'expiring', updatedAt: new Date(deps.clock.now()), claimedBy: deps.replica } },
-      { new: true, lean: true },
     );
     if (claimed) hold = await finish(deps, claimed);
   }

@@ -8,10 +8,18 @@
  *   reserve that landed after its hold ended), aligns a live hold's qty with its
  *   entry after a half-done resize, settles audit entries left pending by a
  *   crash, and deletes long-ended holds.
+ *
+ * Their searches (by state and time) are the queries not by `_id`, so on
+ * FerretDB 1.24 each one scans its collection (see by-id.ts). That is
+ * acceptable here: a few scans per pass, in the background, every
+ * HOLD_SWEEP_INTERVAL_MS (5 s) and STOCK_RECONCILE_INTERVAL_MS (60 s), never on
+ * a request; every write they make is by `_id`.
  */
 import type { HoldDoc, StockDoc } from '../models.js';
+import { updateOneByIdIf } from './by-id.js';
 import { applyRemove } from './effects.js';
 import { claimExpired, finish, type HoldDeps } from './holds.js';
+import { forgetEnded } from './owners.js';
 
 export interface SweepOptions {
   batch: number;
@@ -48,6 +56,8 @@ export interface ReconcileResult {
   holdsDeleted: number;
 }
 
+/** Old holds deleted per pass; the next pass takes the rest. */
+const RETENTION_BATCH = 5_000;
 const DEAD: HoldDoc['state'][] = ['released', 'expired', 'rejected', 'committed'];
 
 export async function reconcile(deps: HoldDeps, options: { retentionMs: number; settleAfterMs: number }): Promise<ReconcileResult> {
@@ -67,13 +77,18 @@ export async function reconcile(deps: HoldDeps, options: { retentionMs: number; 
           result.unitsReturned += moved;
         }
       } else if (hold.state === 'active' && hold.qty !== units) {
-        const fixed = await models.Hold.updateOne({ _id: id, state: 'active', qty: hold.qty }, { $set: { qty: units, updatedAt: new Date(clock.now()) } });
-        result.holdsRealigned += fixed.modifiedCount;
+        const fixed = await updateOneByIdIf({ model: models.Hold, byIdOnly: models.byIdOnly }, id, { state: 'active', qty: hold.qty }, { $set: { qty: units, updatedAt: new Date(clock.now()) } });
+        if (fixed) result.holdsRealigned++;
       }
     }
   }
   result.adjustmentsSettled = await settleAdjustments(deps, options.settleAfterMs);
-  const deleted = await models.Hold.deleteMany({ state: { $in: ['released', 'expired', 'rejected'] }, endedAt: { $lte: new Date(clock.now() - options.retentionMs) } });
+  const old = await models.Hold.find({ state: { $in: ['released', 'expired', 'rejected'] }, endedAt: { $lte: new Date(clock.now() - options.retentionMs) } }, { owner: 1, sku: 1 })
+    .limit(RETENTION_BATCH)
+    .lean<Pick<HoldDoc, '_id' | 'owner' | 'sku'>[]>();
+  // Out of their owners' lists first: a crash in between leaves ended holds, which never count anyway.
+  await forgetEnded(deps, old);
+  const deleted = await models.Hold.deleteMany({ _id: { $in: old.map((hold) => hold._id) } });
   result.holdsDeleted = deleted.deletedCount;
   return result;
 }
