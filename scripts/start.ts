@@ -25,7 +25,10 @@ const logDir = path.join(dataDir, 'dev', 'logs');
 fs.mkdirSync(logDir, { recursive: true });
 
 log('starting dependencies');
-const stack = await ensureStack({ profile: 'dev', mongoPort: 27017, redisPort: 6379, log });
+const stack = await ensureStack({ profile: 'dev', mongoPort: 27017, redisPort: 6379, log }).catch((error: Error) => {
+  console.error(`npm start: ${error.message}`);
+  process.exit(1);
+});
 const edgeUrl = `http://127.0.0.1:${edgePort}`;
 const common: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,

@@ -5,8 +5,9 @@ import type { InventoryConfig } from './config.js';
 import { checkInvariant } from './domain/check.js';
 import { commit, getHold, modify, release, reserve, usage, type HoldDeps } from './domain/holds.js';
 import { adjustStock, getStock, listAdjustments, setStock } from './domain/stock.js';
+import { setStockBulk } from './domain/bulk-stock.js';
 import type { InventorySweeps } from './sweepers.js';
-import { adjustBody, extendBody, holdParams, listQuery, modifyBody, reserveBody, setStockBody, skuParams, usageQuery } from './schemas.js';
+import { adjustBody, bulkStockBody, extendBody, holdParams, listQuery, modifyBody, reserveBody, setStockBody, skuParams, usageQuery } from './schemas.js';
 
 export interface InventoryRouteDeps extends HoldDeps {
   config: Pick<InventoryConfig, 'HOLD_DEFAULT_TTL_S' | 'HOLD_MAX_TTL_S'>;
@@ -33,6 +34,11 @@ export function createInventoryRouter(deps: InventoryRouteDeps): Router {
   router.get('/stock/:sku', internal, async (ctx) => {
     const { sku } = validate(skuParams, ctx.params, 'params');
     ctx.body = await getStock(deps, sku);
+  });
+
+  router.post('/stock/bulk', admin, async (ctx) => {
+    const body = validate(bulkStockBody, ctx.request.body, 'body');
+    ctx.body = await setStockBulk(deps, body.items, { reason: body.reason, actor: body.actor });
   });
 
   router.put('/stock/:sku', admin, async (ctx) => {

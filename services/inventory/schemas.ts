@@ -25,6 +25,11 @@ export const extendBody = (maxTtlS: number) => z.object({ ttlS: z.number().int()
 
 export const setStockBody = z.object({ onHand: z.number().int().min(0).max(100_000_000), reason: reason.default('set'), actor }).strict();
 
+export const bulkStockBody = z
+  .object({ items: z.array(z.object({ sku, onHand: z.number().int().min(0).max(100_000_000) }).strict()).min(1).max(1_000), reason: reason.default('bulk set'), actor })
+  .strict()
+  .refine((body) => new Set(body.items.map((i) => i.sku)).size === body.items.length, { message: 'must not repeat a sku', path: ['items'] });
+
 export const adjustBody = z
   .object({ delta: z.number().int().min(-100_000_000).max(100_000_000).refine((d) => d !== 0, 'must not be 0'), reason, actor, adjustmentId: holdId.optional() })
   .strict();
