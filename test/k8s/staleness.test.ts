@@ -44,3 +44,18 @@ describe('committed k8s/', () => {
     }
   });
 });
+
+describe('YAML read as kubectl reads it', () => {
+  // kubectl parses YAML 1.1, where a bare `yes`, `on` or `no` is a boolean: an
+  // arg like `--appendonly yes` must be quoted or the API server rejects the object.
+  test('when every committed file is parsed as YAML 1.1 and as 1.2, then both give the same values', async () => {
+    const { parseAllDocuments } = await import('yaml');
+    const committed = await tree(K8S_DIR);
+    assert.ok(committed.size > 0);
+    for (const [name, text] of committed) {
+      const as11 = parseAllDocuments(text, { version: '1.1' }).map((d) => d.toJS());
+      const as12 = parseAllDocuments(text, { version: '1.2' }).map((d) => d.toJS());
+      assert.deepEqual(as11, as12, `${name} means something else to kubectl (YAML 1.1)`);
+    }
+  });
+});
