@@ -20,10 +20,12 @@ export interface CatalogRouteDeps {
 export function sendCached(ctx: Context, result: CacheResult<unknown>, cacheControl: string): void {
   ctx.set('cache-control', cacheControl);
   ctx.set('x-cache', result.state);
-  ctx.set('age', String(Math.floor(result.ageMs / 1000)));
+  // Age says how long the entry sat in our cache, so a CDN counts max-age from when it was loaded; 0 goes unsaid.
+  if (result.ageMs >= 1000) ctx.set('age', String(Math.floor(result.ageMs / 1000)));
   ctx.etag = result.etag;
   ctx.status = 200;
-  if (ctx.fresh) {
+  // ctx.fresh copies every response header; most requests are not conditional.
+  if ((ctx.get('if-none-match') || ctx.get('if-modified-since')) && ctx.fresh) {
     ctx.status = 304;
     return;
   }

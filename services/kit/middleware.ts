@@ -53,26 +53,32 @@ export interface AccessLogOptions {
  * Ingress logs and the metrics count. Health and metrics endpoints stay out.
  */
 export function observe(logger: Logger, metrics: Metrics, health: Health, access: AccessLogOptions = { sample: 1, slowMs: 500 }): Middleware {
-  return async function observeMiddleware(ctx: Context, next: Next) {
+  function done(ctx: Context, started: bigint): void {
+    metrics.httpInFlight.dec();
+    // While draining, ask keep-alive clients to reconnect elsewhere.
+    if (health.isDraining && !ctx.headerSent) ctx.set('connection', 'close');
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const route = routeLabel(ctx);
+    metrics.httpDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
+    const ms = Math.round(seconds * 1e4) / 10;
+    const notable = ctx.status >= 400 || ms >= access.slowMs;
+    if (!QUIET_PATHS.has(ctx.path) && (notable || Math.random() < access.sample)) {
+      const entry = { requestId: ctx.state.requestId, method: ctx.method, route, path: ctx.path, status: ctx.status, ms };
+      if (ctx.status >= 500) logger.warn(entry, 'request failed');
+      else logger.info(entry, 'request');
+    }
+  }
+  // Not an async function: one promise less on every request's path.
+  return function observeMiddleware(ctx: Context, next: Next) {
     const started = process.hrtime.bigint();
     metrics.httpInFlight.inc();
-    try {
-      await next();
-    } finally {
-      // While draining, ask keep-alive clients to reconnect elsewhere.
-      if (health.isDraining && !ctx.headerSent) ctx.set('connection', 'close');
-      metrics.httpInFlight.dec();
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = routeLabel(ctx);
-      metrics.httpDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
-      const ms = Math.round(seconds * 1e4) / 10;
-      const notable = ctx.status >= 400 || ms >= access.slowMs;
-      if (!QUIET_PATHS.has(ctx.path) && (notable || Math.random() < access.sample)) {
-        const entry = { requestId: ctx.state.requestId, method: ctx.method, route, path: ctx.path, status: ctx.status, ms };
-        if (ctx.status >= 500) logger.warn(entry, 'request failed');
-        else logger.info(entry, 'request');
-      }
-    }
+    return next().then(
+      () => done(ctx, started),
+      (error: unknown) => {
+        done(ctx, started);
+        throw error;
+      },
+    );
   };
 }
 
@@ -171,9 +177,9 @@ export function securityHeaders(helmetMiddleware: (req: unknown, res: unknown, n
   helmetMiddleware({ headers: {} }, recorder, (error) => {
     if (error) throw error;
   });
-  return async function securityHeadersMiddleware(ctx: Context, next: Next) {
+  return function securityHeadersMiddleware(ctx: Context, next: Next) {
     for (const [name, value] of headers) ctx.res.setHeader(name, value);
-    await next();
+    return next();
   };
 }
 
