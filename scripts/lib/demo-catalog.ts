@@ -1,19 +1,11 @@
+import type { ProductInput } from '../../services/catalog/domain/schemas.js';
+
 /**
  * The deterministic demo catalog: the same 10,000 products on every machine
  * (seeded PRNG), in a few categories, some of them limited-quantity doorbusters.
+ * A demo product is exactly what the catalog's admin API accepts.
  */
-export interface DemoProduct {
-  sku: string;
-  slug: string;
-  name: string;
-  description: string;
-  price: { amount: number; currency: string };
-  categories: string[];
-  attributes: Record<string, string>;
-  images: Array<{ url: string; alt: string }>;
-  limitedQuantity: boolean;
-  maxPerOrder: number | null;
-}
+export type DemoProduct = ProductInput;
 
 export const demoCategories = [
   { slug: 'electronics', name: 'Electronics', nouns: ['Headphones', 'Speaker', 'Charger', 'Monitor', 'Keyboard', 'Camera'] },

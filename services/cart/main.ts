@@ -1,4 +1,4 @@
-import { connectMongo, connectRedis, createLogger, createMetrics, createRedis, Health, loadConfigOrExit, serve } from '../kit/index.js';
+import { connectMongo, connectRedis, createLogger, createMetrics, createRedis, Health, loadConfigOrExit, serveWithConfig } from '../kit/index.js';
 import { cartConfigShape } from './config.js';
 import { createCartModels } from './models.js';
 import { addCartChecks, createCartApp } from './app.js';
@@ -16,14 +16,10 @@ addCartChecks(health, connection, redis);
 const { app, sweeper, clients } = createCartApp({ config, logger, metrics, health, models, redis });
 sweeper.start();
 
-await serve({
+await serveWithConfig(config, {
   app,
   logger,
   health,
-  host: config.HOST,
-  port: config.PORT,
-  shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
-  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   closers: [
     { name: 'sweeper', close: () => sweeper.stop() },
     { name: 'http clients', close: () => clients.close() },

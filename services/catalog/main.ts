@@ -1,4 +1,4 @@
-import { connectMongo, connectRedis, createLogger, createMetrics, createRedis, Health, loadConfigOrExit, serve } from '../kit/index.js';
+import { connectMongo, connectRedis, createLogger, createMetrics, createRedis, Health, loadConfigOrExit, serveWithConfig } from '../kit/index.js';
 import { catalogConfigShape } from './config.js';
 import { createCatalogModels } from './models.js';
 import { addCatalogChecks, createCatalogApp } from './app.js';
@@ -18,14 +18,10 @@ addCatalogChecks(health, connection, redis);
 const { app, cache } = createCatalogApp({ config, logger, metrics, health, models, redis, subscriber });
 await cache.start();
 
-await serve({
+await serveWithConfig(config, {
   app,
   logger,
   health,
-  host: config.HOST,
-  port: config.PORT,
-  shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
-  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   closers: [
     { name: 'cache', close: () => cache.stop() },
     { name: 'redis', close: () => Promise.all([redis.quit(), subscriber.quit()]) },

@@ -1,4 +1,4 @@
-import { connectMongo, connectRedis, createLogger, createRedis, createMetrics, Health, loadConfigOrExit, serve } from '../kit/index.js';
+import { connectMongo, connectRedis, createLogger, createRedis, createMetrics, Health, loadConfigOrExit, serveWithConfig } from '../kit/index.js';
 import { inventoryConfigShape } from './config.js';
 import { createInventoryModels } from './models.js';
 import { addInventoryChecks, createInventoryApp } from './app.js';
@@ -17,14 +17,10 @@ addInventoryChecks(health, connection, redis);
 const { app, sweeps } = createInventoryApp({ config, logger, metrics, health, models, redis });
 sweeps.start();
 
-await serve({
+await serveWithConfig(config, {
   app,
   logger,
   health,
-  host: config.HOST,
-  port: config.PORT,
-  shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
-  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   closers: [
     // Stop claiming before Mongo goes away; a pass in progress finishes (and anything it leaves is recovered by any replica).
     { name: 'sweepers', close: () => sweeps.stop() },

@@ -103,3 +103,22 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   });
   return { server, port, shutdown };
 }
+
+/** The settings `serve` reads from a service's config (kit/config.ts's base shape). */
+export interface ServeConfig {
+  HOST: string;
+  PORT: number;
+  SHUTDOWN_DELAY_MS: number;
+  SHUTDOWN_TIMEOUT_MS: number;
+}
+
+/** `serve` with listen address and drain timings taken from the service's config: what every main.ts does. */
+export function serveWithConfig(config: ServeConfig, options: Pick<ServeOptions, 'app' | 'logger' | 'health' | 'closers'>): Promise<RunningServer> {
+  return serve({
+    ...options,
+    host: config.HOST,
+    port: config.PORT,
+    shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
+}
