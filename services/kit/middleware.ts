@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next, Middleware } from 'koa';
-import { AppError } from './errors.js';
+import { AppError, badRequest } from './errors.js';
 import { requestContext, type Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Health } from './health.js';
 import { findOperatorKeys } from './validate.js';
-import { badRequest } from './errors.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
