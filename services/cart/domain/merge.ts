@@ -40,7 +40,7 @@ async function mergeLine(deps: CartDeps, cart: CartDoc, incoming: CartLine, noti
   }
   if (quantity < wanted) notices.push({ lineId: existing?.id ?? incoming.id, code: 'hold_lost', detail: `${incoming.name}: quantity reduced to ${quantity} (limit)` });
   if (existing) {
-    if (existing.limited) existing.hold = await holdOrKeep(deps, cart, existing, quantity, notices);
+    if (existing.limited) existing.hold = await holdOrKeep(deps, cart, existing, quantity, notices, incoming.hold?.id);
     if (incoming.hold) toRelease.push(incoming.hold.id);
     existing.quantity = existing.hold?.status === 'lost' ? existing.quantity : quantity;
     return;
@@ -71,11 +71,20 @@ async function fit(deps: CartDeps, cart: CartDoc, line: CartLine, wanted: number
   return 0;
 }
 
-async function holdOrKeep(deps: CartDeps, cart: CartDoc, line: CartLine, quantity: number, notices: Notice[]) {
+/**
+ * `spare`: the guest's hold of the same product, released after the merge anyway. When stock is short it is
+ * released first and the hold asked again, so the customer's hold can grow into the guest's units.
+ */
+async function holdOrKeep(deps: CartDeps, cart: CartDoc, line: CartLine, quantity: number, notices: Notice[], spare?: string): Promise<CartLine['hold']> {
   try {
     return await ensureHold(deps, cart, line, quantity);
   } catch (error) {
     if (!(error instanceof AppError) || error.status !== 409) throw error;
+    if (spare) {
+      await deps.clients.releaseHold(spare);
+      // The failed attempt may have used hold id gen+1 (inventory keeps it as rejected): the retry takes the next one.
+      return holdOrKeep(deps, cart, line.hold ? { ...line, hold: { ...line.hold, gen: line.hold.gen + 1 } } : line, quantity, notices);
+    }
     notices.push({ lineId: line.id, code: 'hold_lost', detail: `${line.name}: not enough stock to hold ${quantity}`, available: (error.extra.available as number) ?? 0 });
     return line.hold ? { ...line.hold, gen: line.hold.gen + 1, status: 'lost' as const } : null;
   }

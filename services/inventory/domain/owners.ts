@@ -34,10 +34,11 @@ export async function heldBy(deps: OwnerDeps, owner: string, sku: string): Promi
   const key = keyOf(sku, owner);
   const list = await deps.models.HoldOwner.findById(key).lean();
   if (!list || list.holds.length === 0) return [];
-  const holds = (await readHolds(deps.models, list.holds)).filter((hold) => hold.owner === owner && hold.sku === sku);
-  const ended = holds.filter((hold) => ENDED.includes(hold.state)).map((hold) => hold._id);
+  const read = await readHolds(deps.models, list.holds);
+  // An ended hold never changes owner again, so it goes from this list even if it ended under another owner (moved, e.g. by a cart merge).
+  const ended = read.filter((hold) => ENDED.includes(hold.state)).map((hold) => hold._id);
   if (ended.length > 0) await forget(deps, key, ended);
-  return holds.filter((hold) => !ENDED.includes(hold.state));
+  return read.filter((hold) => hold.owner === owner && hold.sku === sku && !ENDED.includes(hold.state));
 }
 
 /** Removes ended holds from their owner's list (the reconciler, before it deletes them). */
