@@ -4,7 +4,7 @@ import request from 'supertest';
 import { ManualClock } from '../../services/kit/index.js';
 import { startCatalog, type CatalogUnderTest, type Product } from '../helpers/catalog.js';
 import { uniqueName } from '../helpers/env.js';
-import { admin, freePort, startInventory, type InventoryUnderTest } from '../inventory/helpers.js';
+import { admin, freePort, inventoryCalls, startInventory, type InventoryUnderTest } from '../inventory/helpers.js';
 import { startCart, type CartUnderTest } from './helpers.js';
 
 const dbName = uniqueName(import.meta.url);
@@ -16,14 +16,13 @@ let plain: Product;
 let limited: Product;
 let capped: Product;
 const api = () => request(cart.app.callback());
-const invApi = () => request(inv.app.callback());
+const { api: invApi, stock } = inventoryCalls(() => inv);
 
 async function newCart(): Promise<string> {
   const res = await api().post('/api/cart/carts');
   assert.equal(res.status, 201);
   return res.body.token as string;
 }
-const stock = async (sku: string) => (await invApi().get(`/api/inventory/stock/${sku}`).set(admin)).body;
 const add = (token: string, productId: string, quantity: number) => api().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId, quantity });
 
 before(async () => {

@@ -5,7 +5,7 @@ import { ManualClock } from '../../services/kit/index.js';
 import type { CartDoc } from '../../services/cart/models.js';
 import { startCatalog, type CatalogUnderTest, type Product } from '../helpers/catalog.js';
 import { uniqueName } from '../helpers/env.js';
-import { admin, startInventory, type InventoryUnderTest } from '../inventory/helpers.js';
+import { admin, inventoryCalls, startInventory, type InventoryUnderTest } from '../inventory/helpers.js';
 import { startCart, type CartUnderTest } from './helpers.js';
 
 const DAY_MS = 86_400_000;
@@ -16,14 +16,11 @@ let inv: InventoryUnderTest;
 let cart: CartUnderTest;
 let plain: Product;
 const api = () => request(cart.app.callback());
-const invApi = () => request(inv.app.callback());
+const { api: invApi, stock, usage, holdState, check } = inventoryCalls(() => inv);
 
 const bearer = (customerId: string) => `Bearer ${cart.customerToken(customerId)}`;
-const stock = async (sku: string) => (await invApi().get(`/api/inventory/stock/${sku}`).set(admin)).body;
-const usage = async (owner: string, sku: string) => (await invApi().get('/api/inventory/usage').query({ owner, sku }).set(admin)).body;
-const holdState = async (id: string) => (await invApi().get(`/api/inventory/holds/${id}`).set(admin)).body.state;
 async function checkOk() {
-  const report = (await invApi().get('/api/inventory/check').set(admin)).body;
+  const report = await check();
   assert.equal(report.ok, true, JSON.stringify(report.violations));
 }
 const cartDoc = async (id: string) => (await cart.models.Cart.findById(id).lean<CartDoc>()) as CartDoc;

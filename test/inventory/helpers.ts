@@ -1,7 +1,9 @@
+import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type Koa from 'koa';
+import request from 'supertest';
 import type { Connection } from 'mongoose';
 import { connectMongo, connectRedis, createLocker, createRedis, loadConfig, type Clock, type Redis } from '../../services/kit/index.js';
 import { inventoryConfigShape, type InventoryConfig } from '../../services/inventory/config.js';
@@ -120,5 +122,27 @@ export async function spawnService(service: string, env: Record<string, string>)
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
+  };
+}
+
+/**
+ * The inventory admin calls tests make again and again, against an app in this
+ * process (supertest, no port).
+ */
+export function inventoryCalls(inv: () => InventoryUnderTest) {
+  const api = () => request(inv().app.callback());
+  return {
+    api,
+    /** Sets on-hand units; fails the test unless the API accepted it. */
+    async setStock(sku: string, onHand: number) {
+      const res = await api().put(`/api/inventory/stock/${sku}`).set(admin).send({ onHand, reason: 'test' });
+      assert.ok(res.status === 200 || res.status === 201, JSON.stringify(res.body));
+      return res.body;
+    },
+    stock: async (sku: string) => (await api().get(`/api/inventory/stock/${sku}`).set(admin)).body,
+    reserve: (body: Record<string, unknown>) => api().post('/api/inventory/holds').set(admin).send(body),
+    usage: async (owner: string, sku: string) => (await api().get('/api/inventory/usage').query({ owner, sku }).set(admin)).body,
+    holdState: async (id: string) => (await api().get(`/api/inventory/holds/${id}`).set(admin)).body.state,
+    check: async () => (await api().get('/api/inventory/check').set(admin)).body,
   };
 }

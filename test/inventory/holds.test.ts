@@ -1,22 +1,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import request from 'supertest';
 import { ManualClock } from '../../services/kit/index.js';
 import { uniqueName } from '../helpers/env.js';
-import { admin, startInventory, type InventoryUnderTest } from './helpers.js';
+import { admin, inventoryCalls, startInventory, type InventoryUnderTest } from './helpers.js';
 
 const clock = new ManualClock(Date.parse('2026-11-27T08:00:00Z'));
 let inv: InventoryUnderTest;
-const api = () => request(inv.app.callback());
-
-async function setStock(sku: string, onHand: number) {
-  const res = await api().put(`/api/inventory/stock/${sku}`).set(admin).send({ onHand, reason: 'test' });
-  assert.ok(res.status === 200 || res.status === 201, JSON.stringify(res.body));
-  return res.body;
-}
-const stock = async (sku: string) => (await api().get(`/api/inventory/stock/${sku}`).set(admin)).body;
-const reserve = (body: Record<string, unknown>) => api().post('/api/inventory/holds').set(admin).send(body);
-const check = async () => (await api().get('/api/inventory/check').set(admin)).body;
+const { api, setStock, stock, reserve, check } = inventoryCalls(() => inv);
 
 before(async () => {
   inv = await startInventory({ dbName: uniqueName(import.meta.url), clock });
