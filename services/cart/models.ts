@@ -9,10 +9,10 @@
  * index (its SQL `->'$._id'` does not match the index expression `->"_id"`;
  * explain() says SCAN), so it is a scan in SQLite, ~10x cheaper but still
  * growing with the collection: hence also as few reads per request as possible.
- * Guarded writes use `byIdOnly` (domain/store.ts); sweeps still scan, in the
+ * Guarded writes use `byIdOnly` (kit/guarded-write.ts); sweeps still scan, in the
  * background.
  */
-import { isFerretDb } from '../kit/index.js';
+import { isFerretDb, type ByIdTarget } from '../kit/index.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 export interface Money {
@@ -99,3 +99,6 @@ export async function createCartModels(connection: Connection): Promise<CartMode
   await Promise.all(['tokenHash_1', 'owner_1'].map((name) => models.Cart.collection.dropIndex(name).catch(() => undefined)));
   return models;
 }
+
+/** The carts collection as the kit's guarded writes take it (`updateByIdIf`, `deleteByIdIf`). */
+export const cartsIn = (models: CartModels): ByIdTarget<CartDoc> => ({ model: models.Cart, byIdOnly: models.byIdOnly });

@@ -58,7 +58,7 @@ export interface AdjustmentDoc {
 
 /**
  * Which holds an owner has had for a SKU, so the per-customer usage is read by
- * `_id` (FerretDB scans for any other filter; see domain/by-id.ts). A superset:
+ * `_id` (FerretDB scans for any other filter; see kit/guarded-write.ts). A superset:
  * a hold id is added before the hold gets the owner, and usage checks each hold.
  */
 export interface HoldOwnerDoc {
@@ -73,7 +73,7 @@ export interface InventoryModels {
   Hold: Model<HoldDoc>;
   Adjustment: Model<AdjustmentDoc>;
   HoldOwner: Model<HoldOwnerDoc>;
-  /** The server uses an index only for a filter that is exactly `{ _id }` (FerretDB); see domain/by-id.ts. */
+  /** The server uses an index only for a filter that is exactly `{ _id }` (FerretDB); see kit/guarded-write.ts. */
   byIdOnly: boolean;
 }
 

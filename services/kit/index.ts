@@ -20,3 +20,4 @@ export * from './http-client.js';
 export * from './timeout.js';
 export * from './sweeper.js';
 export * from './lock.js';
+export * from './guarded-write.js';

@@ -5,11 +5,10 @@
  * `_id`, derived from the token or the customer (see models.ts for why).
  */
 import { randomBytes } from 'node:crypto';
-import { conflict, notFound } from '../../kit/index.js';
+import { conflict, notFound, updateByIdIf } from '../../kit/index.js';
 import type { Product } from '../clients.js';
-import type { CartDoc, CartLine, LineHold, Money } from '../models.js';
+import { cartsIn, type CartDoc, type CartLine, type LineHold, type Money } from '../models.js';
 import type { CartDeps } from './context.js';
-import { updateCart } from './store.js';
 import { releaseAll } from './sweep.js';
 import { hashCartToken, newCartToken } from './tokens.js';
 
@@ -88,7 +87,7 @@ async function renewDead(deps: CartDeps, id: string, customerId: string): Promis
       return { cart: { _id, ...fresh }, token: null, created: true };
     }
     await releaseAll(deps, dead);
-    const cart = await updateCart(deps, _id, { version: dead.version, state: dead.state }, { $set: fresh });
+    const cart = await updateByIdIf(cartsIn(deps.models), _id, { version: dead.version, state: dead.state }, { $set: fresh });
     if (!cart) throw conflict('cart_changed', 'the cart changed meanwhile; try again');
     return { cart, token: null, created: true };
   });
@@ -142,11 +141,11 @@ export async function mutateCart(deps: CartDeps, cartId: string, change: (cart: 
   });
 }
 
-/** Saves lines and sliding expiry if the cart is still at the version read; `seen` is that read, made under the cart's lock (store.ts). */
+/** Saves lines and sliding expiry if the cart is still at the version read; `seen` is that read, made under the cart's lock (kit/guarded-write.ts). */
 export async function save(deps: CartDeps, cart: CartDoc, seen?: CartDoc): Promise<CartDoc> {
   const now = deps.clock.now();
   const next = { lines: cart.lines, mergedFrom: cart.mergedFrom, version: cart.version + 1, updatedAt: new Date(now), lastActivityAt: new Date(now), expiresAt: expiryFor(deps, cart.customerId, now) };
-  const saved = await updateCart(deps, cart._id, { version: cart.version, state: 'open' }, { $set: next }, seen);
+  const saved = await updateByIdIf(cartsIn(deps.models), cart._id, { version: cart.version, state: 'open' }, { $set: next }, { seen });
   if (!saved) throw conflict('cart_changed', 'the cart changed meanwhile; reload it and try again');
   return saved;
 }

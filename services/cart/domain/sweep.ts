@@ -11,9 +11,9 @@
  * the background, every CART_SWEEP_INTERVAL_MS (60 s) per replica, never on a
  * request. Each candidate is then claimed and deleted by `_id` under its lock.
  */
-import type { CartDoc } from '../models.js';
+import { deleteByIdIf, updateByIdIf } from '../../kit/index.js';
+import { cartsIn, type CartDoc } from '../models.js';
 import type { CartDeps } from './context.js';
-import { deleteCart, updateCart } from './store.js';
 
 const RECLAIM_AFTER_MS = 60_000;
 
@@ -39,10 +39,10 @@ async function sweepOne(deps: CartDeps, id: string): Promise<boolean> {
     const cart = await deps.models.Cart.findById(id).lean<CartDoc>();
     const now = deps.clock.now();
     if (!cart || !claimable(cart, now)) return null;
-    return updateCart(deps, id, { version: cart.version, state: cart.state }, { $set: { state: 'expiring', updatedAt: new Date(now) } });
+    return updateByIdIf(cartsIn(deps.models), id, { version: cart.version, state: cart.state }, { $set: { state: 'expiring', updatedAt: new Date(now) } });
   });
   if (!claimed || !(await releaseAll(deps, claimed))) return false;
-  return deps.lock(id, () => deleteCart(deps, id, { version: claimed.version, state: 'expiring' }));
+  return deps.lock(id, () => deleteByIdIf(cartsIn(deps.models), id, { version: claimed.version, state: 'expiring' }));
 }
 
 /** True when every live hold of the cart was released (or had already ended). */

@@ -12,9 +12,8 @@
  * See docs/carts.md, "Why expiry happens exactly once". (FerretDB 1.24 rejects a
  * projection on findAndModify, so these return the whole, small, document.)
  */
-import type { Clock, WithLock } from '../../kit/index.js';
+import { updateByIdIf, type Clock, type WithLock } from '../../kit/index.js';
 import type { InventoryModels, StockDoc } from '../models.js';
-import { updateByIdIf } from './by-id.js';
 
 export interface EffectDeps {
   models: InventoryModels;
@@ -28,9 +27,9 @@ export interface EffectDeps {
 }
 
 const entry = (holdId: string) => `holds.${holdId}`;
-/** Guarded by the entry (and `available`); filtered by `_id` alone on FerretDB (see by-id.ts). Returns the document as it was. */
+/** Guarded by the entry (and `available`); filtered by `_id` alone on FerretDB (see kit/guarded-write.ts). Returns the document as it was. */
 const updateStock = (models: InventoryModels, sku: string, guard: Record<string, unknown>, update: Record<string, unknown>) =>
-  updateByIdIf({ model: models.Stock, byIdOnly: models.byIdOnly }, sku, guard, update, false);
+  updateByIdIf({ model: models.Stock, byIdOnly: models.byIdOnly }, sku, guard, update, { returnNew: false });
 /** Optimistic loops retry when another writer changed the entry between read and write. */
 const MAX_ATTEMPTS = 20;
 

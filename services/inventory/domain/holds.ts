@@ -13,9 +13,8 @@
  * Transitional states (releasing, committing, expiring) already decide the
  * outcome; finishing them is idempotent, so anyone may finish them again.
  */
-import { conflict, notFound, type Clock, type WithLock } from '../../kit/index.js';
+import { conflict, notFound, updateByIdIf, updateOneByIdIf, type Clock, type WithLock } from '../../kit/index.js';
 import type { HoldDoc, HoldState, InventoryModels } from '../models.js';
-import { updateByIdIf, updateOneByIdIf } from './by-id.js';
 import { applyRemove, applyReserve, applyResize, type EffectDeps } from './effects.js';
 import { heldBy, noteOwner } from './owners.js';
 
@@ -46,7 +45,7 @@ const TRANSITIONAL: Partial<Record<HoldState, { final: HoldState; to: 'available
   committing: { final: 'committed', to: 'sold' },
 };
 const LIVE: HoldState[] = ['pending', 'active'];
-/** Hold writes are guarded by state; filtered by `_id` alone on FerretDB (see by-id.ts). */
+/** Hold writes are guarded by state; filtered by `_id` alone on FerretDB (see kit/guarded-write.ts). */
 const holdsIn = (models: InventoryModels) => ({ model: models.Hold, byIdOnly: models.byIdOnly });
 
 /** The state a client sees: a transitional state shows its decided outcome; a live hold past its expiry is expired. */

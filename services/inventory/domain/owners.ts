@@ -2,7 +2,7 @@
  * Per-owner lists of hold ids (`hold_owners`, one document per SKU and owner),
  * so the per-customer usage on the add-to-cart path reads by `_id` instead of
  * filtering holds by owner and SKU, which FerretDB 1.24 does by scanning every
- * hold (see by-id.ts). The list is a superset: an id is added before the hold
+ * hold (see kit/guarded-write.ts). The list is a superset: an id is added before the hold
  * gets the owner (reserve, or a change of owner), and the reader checks each
  * hold's owner and SKU. Ids leave the list only once their hold has ended
  * (released, expired, rejected: such a hold never counts again), on read and

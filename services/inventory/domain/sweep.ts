@@ -10,13 +10,13 @@
  *   crash, and deletes long-ended holds.
  *
  * Their searches (by state and time) are the queries not by `_id`, so on
- * FerretDB 1.24 each one scans its collection (see by-id.ts). That is
+ * FerretDB 1.24 each one scans its collection (see kit/guarded-write.ts). That is
  * acceptable here: a few scans per pass, in the background, every
  * HOLD_SWEEP_INTERVAL_MS (5 s) and STOCK_RECONCILE_INTERVAL_MS (60 s), never on
  * a request; every write they make is by `_id`.
  */
+import { updateOneByIdIf } from '../../kit/index.js';
 import type { HoldDoc, StockDoc } from '../models.js';
-import { updateOneByIdIf } from './by-id.js';
 import { applyRemove } from './effects.js';
 import { claimExpired, finish, type HoldDeps } from './holds.js';
 import { forgetEnded } from './owners.js';

@@ -1,41 +1,61 @@
 /**
- * Conditional writes filtered by `_id` alone where the server needs it.
- * FerretDB 1.24 (SQLite) uses an index only for a filter that is exactly
+ * Conditional writes to one document by `_id`, for every service.
+ * FerretDB 1.24 (SQLite) pushes down only a filter that is exactly
  * `{ _id: <string> }`; `{ _id, state: 'active' }` is a scan of the whole
- * collection in Go, and holds grow with every reservation, stock with the
- * catalog. With `models.byIdOnly` the document is read by `_id`, the guard is
- * checked here, and the write is filtered by `_id`: the same read-check-write
- * FerretDB does itself for a conditional update, which is no more atomic there
- * (stock writes hold the per-SKU lock, see effects.ts). On MongoDB the guard
- * stays in the filter and the write is atomic, as before.
+ * collection in Go. With `byIdOnly` (see `isFerretDb`) the document is read by
+ * `_id`, the guard is checked here, and the write is filtered by `_id`: the
+ * same read-check-write FerretDB does itself for a conditional update, which is
+ * no more atomic there, so callers hold a per-document lock (kit/lock.ts). On
+ * MongoDB the guard stays in the filter and the write is atomic.
  */
 import type { Model, UpdateQuery } from 'mongoose';
 
 /** Field path -> value, or operators `$exists`, `$in`, `$gt`, `$gte`, `$lt`, `$lte`. */
 export type Guard = Record<string, unknown>;
 
-interface Target<T> {
+/** A collection and whether its server needs `_id`-only filters. */
+export interface ByIdTarget<T> {
   model: Model<T>;
   byIdOnly: boolean;
 }
 
-/** findOneAndUpdate({ _id: id, ...guard }); `returnNew` false gives the document as it was. */
-export async function updateByIdIf<T>(target: Target<T>, id: string, guard: Guard, update: UpdateQuery<T>, returnNew = true): Promise<T | null> {
+export interface UpdateByIdOptions {
+  /** false: resolve with the document as it was before the update. */
+  returnNew?: boolean;
+  /**
+   * The document as the caller read it in this same critical section (under
+   * its lock): on FerretDB the guard is checked against it instead of reading again.
+   */
+  seen?: unknown;
+}
+
+/** findOneAndUpdate({ _id: id, ...guard }), or null when the guard does not hold. */
+export async function updateByIdIf<T>(target: ByIdTarget<T>, id: string, guard: Guard, update: UpdateQuery<T>, options: UpdateByIdOptions = {}): Promise<T | null> {
   const { model, byIdOnly } = target;
+  const returnNew = options.returnNew ?? true;
   if (!byIdOnly) return model.findOneAndUpdate({ _id: id, ...guard }, update, { new: returnNew, lean: true }) as Promise<T | null>;
-  if (!(await guardHolds(target, id, guard))) return null;
+  const holds = options.seen !== undefined ? matches(options.seen, guard) : await guardHolds(target, id, guard);
+  if (!holds) return null;
   return model.findOneAndUpdate({ _id: id }, update, { new: returnNew, lean: true }) as Promise<T | null>;
 }
 
 /** updateOne({ _id: id, ...guard }); true when it changed the document. */
-export async function updateOneByIdIf<T>(target: Target<T>, id: string, guard: Guard, update: UpdateQuery<T>): Promise<boolean> {
+export async function updateOneByIdIf<T>(target: ByIdTarget<T>, id: string, guard: Guard, update: UpdateQuery<T>): Promise<boolean> {
   const { model, byIdOnly } = target;
   if (!byIdOnly) return (await model.updateOne({ _id: id, ...guard }, update)).modifiedCount > 0;
   if (!(await guardHolds(target, id, guard))) return false;
   return (await model.updateOne({ _id: id }, update)).modifiedCount > 0;
 }
 
-async function guardHolds<T>({ model }: Target<T>, id: string, guard: Guard): Promise<boolean> {
+/** deleteOne({ _id: id, ...guard }); true when it deleted the document. */
+export async function deleteByIdIf<T>(target: ByIdTarget<T>, id: string, guard: Guard): Promise<boolean> {
+  const { model, byIdOnly } = target;
+  if (!byIdOnly) return (await model.deleteOne({ _id: id, ...guard })).deletedCount > 0;
+  if (!(await guardHolds(target, id, guard))) return false;
+  return (await model.deleteOne({ _id: id })).deletedCount > 0;
+}
+
+async function guardHolds<T>({ model }: ByIdTarget<T>, id: string, guard: Guard): Promise<boolean> {
   // Only the guarded fields: a stock document's hold map can be large.
   const projection = Object.fromEntries(Object.keys(guard).map((path) => [path, 1]));
   const doc = await model.findById(id, projection).lean();
