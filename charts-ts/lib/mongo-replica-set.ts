@@ -10,6 +10,7 @@ import type { InClusterMongoSettings, SpreadSettings } from '../settings.js';
 import { selectorLabels, workloadLabels } from './labels.js';
 import { k8sResources } from './quantities.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, topologySpreadConstraints } from './pod-spec.js';
+import { dataClaimTemplate, KEEP_CLAIMS, storePdb, storeServiceAccount } from './store-parts.js';
 
 /** Name of the StatefulSet, headless Service and member host prefix. */
 export const MONGO_NAME = 'mongo';
@@ -51,10 +52,7 @@ export class MongoReplicaSet extends Construct {
     const selector = selectorLabels(MONGO_NAME);
     const replSetArgs = s.replicaSetName ? ['--replSet', s.replicaSetName] : [];
 
-    new k8s.KubeServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: MONGO_NAME, labels: { ...labels } },
-      automountServiceAccountToken: false,
-    });
+    storeServiceAccount(this, MONGO_NAME, labels);
 
     new k8s.KubeService(this, 'Headless', {
       metadata: { name: MONGO_NAME, labels: { ...labels } },
@@ -106,29 +104,13 @@ export class MongoReplicaSet extends Construct {
             volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }],
           },
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data', labels: { ...labels } },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              storageClassName: s.storageClassName,
-              resources: { requests: { storage: k8s.Quantity.fromString(`${s.storageGiB}Gi`) } },
-            },
-          },
-        ],
-        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+        volumeClaimTemplates: [dataClaimTemplate(labels, s)],
+        persistentVolumeClaimRetentionPolicy: KEEP_CLAIMS,
       },
     });
 
-    new k8s.KubePodDisruptionBudget(this, 'Pdb', {
-      metadata: { name: MONGO_NAME, labels: { ...labels } },
-      // One member at a time keeps a majority (2 of 3) and thus a primary during drains.
-      spec: {
-        maxUnavailable: k8s.IntOrString.fromNumber(1),
-        unhealthyPodEvictionPolicy: 'AlwaysAllow',
-        selector: { matchLabels: { ...selector } },
-      },
-    });
+    // One member at a time keeps a majority (2 of 3) and thus a primary during drains.
+    storePdb(this, MONGO_NAME, labels, selector);
 
     if (s.replicaSetName && hasInitiateJob(s)) {
       new MongoInitiateJob(this, 'Initiate', { namespace: props.namespace, settings: s, replicaSetName: s.replicaSetName });

@@ -10,6 +10,7 @@ import type { InClusterRedisSettings, SpreadSettings } from '../settings.js';
 import { selectorLabels, workloadLabels } from './labels.js';
 import { k8sResources } from './quantities.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, topologySpreadConstraints } from './pod-spec.js';
+import { dataClaimTemplate, KEEP_CLAIMS, storePdb, storeServiceAccount } from './store-parts.js';
 
 /** Name of the StatefulSet and its Service. */
 export const REDIS_NAME = 'redis';
@@ -37,10 +38,7 @@ export class RedisStore extends Construct {
     // Bull keeps jobs in Redis: evicting keys would drop them, so writes fail at the cap instead.
     const maxMemoryMiB = Math.floor(s.resources.memoryMiB * 0.8);
 
-    new k8s.KubeServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: REDIS_NAME, labels: { ...labels } },
-      automountServiceAccountToken: false,
-    });
+    storeServiceAccount(this, REDIS_NAME, labels);
 
     new k8s.KubeService(this, 'Service', {
       metadata: { name: REDIS_NAME, labels: { ...labels } },
@@ -90,28 +88,12 @@ export class RedisStore extends Construct {
             ],
           },
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data', labels: { ...labels } },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              storageClassName: s.storageClassName,
-              resources: { requests: { storage: k8s.Quantity.fromString(`${s.storageGiB}Gi`) } },
-            },
-          },
-        ],
-        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+        volumeClaimTemplates: [dataClaimTemplate(labels, s)],
+        persistentVolumeClaimRetentionPolicy: KEEP_CLAIMS,
       },
     });
 
-    new k8s.KubePodDisruptionBudget(this, 'Pdb', {
-      metadata: { name: REDIS_NAME, labels: { ...labels } },
-      // A single replica: allowing its eviction keeps drains possible; the AOF carries the data over.
-      spec: {
-        maxUnavailable: k8s.IntOrString.fromNumber(1),
-        unhealthyPodEvictionPolicy: 'AlwaysAllow',
-        selector: { matchLabels: { ...selector } },
-      },
-    });
+    // A single replica: allowing its eviction keeps drains possible; the AOF carries the data over.
+    storePdb(this, REDIS_NAME, labels, selector);
   }
 }
