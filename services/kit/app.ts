@@ -5,7 +5,7 @@ import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Health } from './health.js';
 import type { Middleware } from 'koa';
-import { jsonBody, observe, type AccessLogOptions, probes, problemErrors, rejectOperatorQuery, requestContextScope, requestId, requestTimeout, securityHeaders } from './middleware.js';
+import { jsonBody, observe, type AccessLogOptions, probes, problemErrors, rejectOperatorInput, requestContextScope, requestId, requestTimeout, securityHeaders } from './middleware.js';
 
 export interface KoaAppOptions {
   logger: Logger;
@@ -78,6 +78,6 @@ export function createKoaApp(options: KoaAppOptions): Koa {
       },
     })),
   );
-  app.use(rejectOperatorQuery());
+  app.use(rejectOperatorInput());
   return app;
 }

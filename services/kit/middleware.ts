@@ -182,9 +182,13 @@ export function securityHeaders(helmetMiddleware: (req: unknown, res: unknown, n
   };
 }
 
-/** Query keys like `price[$gt]` or `a.b` are refused before any handler sees them. */
-export function rejectOperatorQuery(): Middleware {
-  return async function rejectOperatorQueryMiddleware(ctx: Context, next: Next) {
+/**
+ * Query keys like `price[$gt]` and body keys like `$gt` or `a.b`, anywhere in the
+ * JSON, are refused before any handler sees them: the one operator-injection guard
+ * for every route, whether or not its handler validates with zod.
+ */
+export function rejectOperatorInput(): Middleware {
+  return async function rejectOperatorInputMiddleware(ctx: Context, next: Next) {
     const bad = Object.keys(ctx.query)
       .filter((key) => /[$[\].\0]/.test(key))
       .map((key) => ({ field: `query.${key}`, message: 'operator-like parameters are not allowed' }));

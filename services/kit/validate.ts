@@ -37,10 +37,9 @@ function toFieldErrors(error: z.ZodError, where: InputLocation): FieldError[] {
 /**
  * Validates one part of a request against a zod schema (use `.strict()` objects so
  * unknown fields are named, not silently dropped). Throws a 400 naming each field.
+ * Operator-like keys never get here: `rejectOperatorInput` refuses them for every request.
  */
 export function validate<S extends z.ZodTypeAny>(schema: S, data: unknown, where: InputLocation): z.infer<S> {
-  const operators = findOperatorKeys(data, where);
-  if (operators.length > 0) throw badRequest(`${where} contains operator-like keys`, operators);
   const result = schema.safeParse(data);
   if (!result.success) {
     const fields = toFieldErrors(result.error, where);
