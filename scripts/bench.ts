@@ -86,7 +86,7 @@ async function post(url: string, body: unknown): Promise<Record<string, unknown>
 
 async function main(): Promise<void> {
   console.log(`bench: ${rounds} rounds x ${durationS} s per target, ${connections} connections (BENCH_ROUNDS, BENCH_DURATION_S, BENCH_CONNECTIONS)`);
-  const stack = await ensureStack({ profile: 'bench', mongoPort: 27317, redisPort: 6779 });
+  const stack = await ensureStack({ profile: 'bench' });
   const runId = Date.now().toString(36);
   const env = { MONGODB_URI: stack.mongoUri.replace(/\/[^/]*$/, `/bench_${runId}`), REDIS_URL: stack.redisUrl, ADMIN_TOKEN: adminToken, LOG_LEVEL: 'info' };
   try {

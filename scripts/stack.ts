@@ -3,11 +3,14 @@
  * Redis on loopback) in the foreground until Ctrl-C, for working on one
  * service with `tsx watch` or running test files against a long-lived stack.
  */
-import { ensureStack } from './lib/stack.js';
+import { ensureStack, STACK_PORTS, type StackProfile } from './lib/stack.js';
 
-const profile = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] ?? 'dev' : 'dev';
-const ports = profile === 'test' ? { mongoPort: 27117, redisPort: 6479 } : { mongoPort: 27017, redisPort: 6379 };
-const stack = await ensureStack({ profile, ...ports });
+const asked = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : 'dev';
+if (!asked || !(asked in STACK_PORTS)) {
+  console.error(`invalid --profile: must be one of ${Object.keys(STACK_PORTS).join(', ')}`);
+  process.exit(1);
+}
+const stack = await ensureStack({ profile: asked as StackProfile });
 console.log(`MONGODB_URI=${stack.mongoUri}\nREDIS_URL=${stack.redisUrl}\n(Ctrl-C stops ${stack.managed.map((m) => m.name).join(' and ') || 'nothing: reused running servers'})`);
 const stop = async () => {
   await stack.stop();

@@ -25,7 +25,7 @@ const logDir = path.join(dataDir, 'dev', 'logs');
 fs.mkdirSync(logDir, { recursive: true });
 
 log('starting dependencies');
-const stack = await ensureStack({ profile: 'dev', mongoPort: 27017, redisPort: 6379, log }).catch((error: Error) => {
+const stack = await ensureStack({ profile: 'dev', log }).catch((error: Error) => {
   console.error(`npm start: ${error.message}`);
   process.exit(1);
 });

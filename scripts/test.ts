@@ -34,7 +34,7 @@ async function main(): Promise<number> {
     run('npx', ['eslint', '.', '--max-warnings=0'], { cwd: repoRoot });
   }
   step('dependencies: FerretDB and Redis on loopback');
-  const stack = await ensureStack({ profile: 'test', mongoPort: 27117, redisPort: 6479 });
+  const stack = await ensureStack({ profile: 'test' });
   console.log(`MONGODB_URI=${stack.mongoUri}  REDIS_URL=${stack.redisUrl}`);
   step(`tests (${files.length} files)`);
   const concurrency = process.env.TEST_CONCURRENCY ?? '2';

@@ -44,11 +44,18 @@ export function ensureRedis(log: (line: string) => void = console.log): string {
   return 'redis-server';
 }
 
+/** Loopback ports per profile, so `npm start`, `npm test` and `npm run bench` can run side by side. */
+export const STACK_PORTS = {
+  dev: { mongoPort: 27017, redisPort: 6379 },
+  test: { mongoPort: 27117, redisPort: 6479 },
+  bench: { mongoPort: 27317, redisPort: 6779 },
+} as const;
+
+export type StackProfile = keyof typeof STACK_PORTS;
+
 export interface StackOptions {
-  /** 'dev' for npm start, 'test' for npm test: separate ports and data. */
-  profile: string;
-  mongoPort: number;
-  redisPort: number;
+  /** Separate ports (STACK_PORTS) and data folder (.data/<profile>). */
+  profile: StackProfile;
   log?: (line: string) => void;
 }
 
@@ -95,20 +102,21 @@ export async function startRedis(port: number, dir: string, logFile: string): Pr
  */
 export async function ensureStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? console.log;
+  const { mongoPort, redisPort } = STACK_PORTS[options.profile];
   const managed: Managed[] = [];
   const base = path.join(dataDir, options.profile);
   fs.mkdirSync(base, { recursive: true });
   let mongoUri = process.env.MONGODB_URI;
   let redisUrl = process.env.REDIS_URL;
   if (!mongoUri) {
-    if (await isPortOpen(options.mongoPort)) log(`reusing the MongoDB-compatible server on 127.0.0.1:${options.mongoPort}`);
-    else managed.push(await startFerretdb(options.mongoPort, path.join(base, 'ferretdb'), path.join(base, 'ferretdb.log')));
-    mongoUri = `mongodb://127.0.0.1:${options.mongoPort}/shop`;
+    if (await isPortOpen(mongoPort)) log(`reusing the MongoDB-compatible server on 127.0.0.1:${mongoPort}`);
+    else managed.push(await startFerretdb(mongoPort, path.join(base, 'ferretdb'), path.join(base, 'ferretdb.log')));
+    mongoUri = `mongodb://127.0.0.1:${mongoPort}/shop`;
   }
   if (!redisUrl) {
-    if (await isPortOpen(options.redisPort)) log(`reusing Redis on 127.0.0.1:${options.redisPort}`);
-    else managed.push(await startRedis(options.redisPort, path.join(base, 'redis'), path.join(base, 'redis.log')));
-    redisUrl = `redis://127.0.0.1:${options.redisPort}`;
+    if (await isPortOpen(redisPort)) log(`reusing Redis on 127.0.0.1:${redisPort}`);
+    else managed.push(await startRedis(redisPort, path.join(base, 'redis'), path.join(base, 'redis.log')));
+    redisUrl = `redis://127.0.0.1:${redisPort}`;
   }
   return {
     mongoUri,
