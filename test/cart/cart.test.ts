@@ -2,13 +2,14 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { ManualClock } from '../../services/kit/index.js';
-import { startCatalog, type CatalogUnderTest, type Product } from '../helpers/catalog.js';
+import type { CatalogUnderTest, Product } from '../helpers/catalog.js';
 import { uniqueName } from '../helpers/env.js';
-import { admin, freePort, inventoryCalls, startInventory, type InventoryUnderTest } from '../inventory/helpers.js';
-import { startCart, type CartUnderTest } from './helpers.js';
+import { admin, freePort, inventoryCalls, type InventoryUnderTest } from '../inventory/helpers.js';
+import { startCart, startCartStack, type CartStack, type CartUnderTest } from './helpers.js';
 
 const dbName = uniqueName(import.meta.url);
 const clock = new ManualClock(Date.now());
+let stack: CartStack;
 let catalog: CatalogUnderTest;
 let inv: InventoryUnderTest;
 let cart: CartUnderTest;
@@ -26,20 +27,15 @@ async function newCart(): Promise<string> {
 const add = (token: string, productId: string, quantity: number) => api().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId, quantity });
 
 before(async () => {
-  catalog = await startCatalog({ dbName: `${dbName}_cat` });
-  inv = await startInventory({ dbName: `${dbName}_inv`, clock, listen: true });
-  cart = await startCart({ dbName, catalogUrl: catalog.url, inventoryUrl: inv.url, clock, env: { CART_MAX_LINES: '3', CART_MAX_UNITS: '20', CART_LIMITED_MAX_PER_CUSTOMER: '4' } });
+  stack = await startCartStack({ dbName, clock, env: { CART_MAX_LINES: '3', CART_MAX_UNITS: '20', CART_LIMITED_MAX_PER_CUSTOMER: '4' } });
+  ({ catalog, inv, cart } = stack);
   const price = { amount: 1999, currency: 'EUR' };
   plain = await catalog.createProduct({ sku: 'PLAIN-1', slug: 'plain-mug', name: 'Mug', price });
   limited = await catalog.createProduct({ sku: 'LTD-1', slug: 'limited-sneaker', name: 'Sneaker', price: { amount: 12999, currency: 'EUR' }, limitedQuantity: true, maxPerOrder: 3 });
   capped = await catalog.createProduct({ sku: 'CAP-1', slug: 'capped-tee', name: 'Tee', price, maxPerOrder: 2 });
   await invApi().put('/api/inventory/stock/LTD-1').set(admin).send({ onHand: 5 });
 });
-after(async () => {
-  await cart.close();
-  await inv.close();
-  await catalog.close();
-});
+after(() => stack.close());
 
 describe('cart basics', () => {
   test('when a guest creates a cart and adds a product, then the line keeps the price seen and the cart is addressed by its token', async () => {

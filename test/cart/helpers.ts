@@ -5,6 +5,8 @@ import { createCartApp, type CartApp } from '../../services/cart/app.js';
 import { customerTokenKey, signCustomerToken } from '../../services/cart/domain/tokens.js';
 import { TEST_ADMIN_TOKEN, testObservability, testServers } from '../helpers/env.js';
 import type { Connection } from 'mongoose';
+import { startCatalog, type CatalogUnderTest } from '../helpers/catalog.js';
+import { startInventory, type InventoryUnderTest } from '../inventory/helpers.js';
 
 export interface CartUnderTest extends CartApp {
   models: CartModels;
@@ -37,6 +39,33 @@ export async function startCart(options: { dbName: string; catalogUrl: string; i
       await redis.quit();
       await connection.dropDatabase().catch(() => undefined);
       await connection.close();
+    },
+  };
+}
+
+export interface CartStack {
+  catalog: CatalogUnderTest;
+  inv: InventoryUnderTest;
+  cart: CartUnderTest;
+  close(): Promise<void>;
+}
+
+/**
+ * A real catalog and inventory (listening on loopback) and a cart calling them,
+ * each with its own database derived from `dbName`, all on one test clock.
+ */
+export async function startCartStack(options: { dbName: string; clock: Clock; env?: Record<string, string> }): Promise<CartStack> {
+  const catalog = await startCatalog({ dbName: `${options.dbName}_cat` });
+  const inv = await startInventory({ dbName: `${options.dbName}_inv`, clock: options.clock, listen: true });
+  const cart = await startCart({ dbName: options.dbName, catalogUrl: catalog.url, inventoryUrl: inv.url, clock: options.clock, env: options.env });
+  return {
+    catalog,
+    inv,
+    cart,
+    async close() {
+      await cart.close();
+      await inv.close();
+      await catalog.close();
     },
   };
 }

@@ -3,14 +3,15 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { ManualClock } from '../../services/kit/index.js';
 import type { CartDoc } from '../../services/cart/models.js';
-import { startCatalog, type CatalogUnderTest, type Product } from '../helpers/catalog.js';
+import type { CatalogUnderTest, Product } from '../helpers/catalog.js';
 import { uniqueName } from '../helpers/env.js';
-import { admin, inventoryCalls, startInventory, type InventoryUnderTest } from '../inventory/helpers.js';
-import { startCart, type CartUnderTest } from './helpers.js';
+import { admin, inventoryCalls, type InventoryUnderTest } from '../inventory/helpers.js';
+import { startCartStack, type CartStack, type CartUnderTest } from './helpers.js';
 
 const DAY_MS = 86_400_000;
 const dbName = uniqueName(import.meta.url);
 const clock = new ManualClock(Date.now());
+let stack: CartStack;
 let catalog: CatalogUnderTest;
 let inv: InventoryUnderTest;
 let cart: CartUnderTest;
@@ -46,16 +47,11 @@ const addAsCustomer = (customerId: string, productId: string, quantity: number) 
 const addAsGuest = (token: string, productId: string, quantity: number) => api().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId, quantity });
 
 before(async () => {
-  catalog = await startCatalog({ dbName: `${dbName}_cat` });
-  inv = await startInventory({ dbName: `${dbName}_inv`, clock, listen: true });
-  cart = await startCart({ dbName, catalogUrl: catalog.url, inventoryUrl: inv.url, clock, env: { CART_LIMITED_MAX_PER_CUSTOMER: '4', CART_CUSTOMER_TTL_DAYS: '180' } });
+  stack = await startCartStack({ dbName, clock, env: { CART_LIMITED_MAX_PER_CUSTOMER: '4', CART_CUSTOMER_TTL_DAYS: '180' } });
+  ({ catalog, inv, cart } = stack);
   plain = await catalog.createProduct({ sku: 'LC-PLAIN', slug: 'lc-plain-mug', name: 'Mug', price: { amount: 1500, currency: 'EUR' } });
 });
-after(async () => {
-  await cart.close();
-  await inv.close();
-  await catalog.close();
-});
+after(() => stack.close());
 
 describe('an expired customer cart not swept yet', () => {
   test('when the customer comes back after the sliding expiry, then GET answers 404, the next POST /carts resets the same cart in place to an empty one (201), and its old hold neither counts nor keeps stock', async () => {
