@@ -71,6 +71,7 @@ export class SharedCache<T> {
   private readonly staleIfErrorMs: number;
   private readonly genKey: string;
   private readonly channel: string;
+  private readonly lookups: ReturnType<Metrics['counter']> | undefined;
   private gen = 0;
   private genTimer: NodeJS.Timeout | undefined;
 
@@ -81,6 +82,7 @@ export class SharedCache<T> {
     this.staleIfErrorMs = options.staleIfErrorMs ?? 24 * 3_600_000;
     this.lru = new LRUCache({ max: options.maxEntries ?? 10_000 });
     this.breaker = circuitBreaker(handleAll, { halfOpenAfter: 5_000, breaker: new ConsecutiveBreaker(3) });
+    this.lookups = options.metrics?.counter('cache_requests_total', 'Cache lookups by result', ['cache', 'result']);
     this.genKey = `cache:${options.name}:gen`;
     this.channel = `cache:${options.name}:invalidate`;
   }
@@ -186,7 +188,7 @@ export class SharedCache<T> {
   }
 
   private result(entry: Entry<T>, state: CacheState, now: number): CacheResult<T> {
-    this.options.metrics?.counter('cache_requests_total', 'Cache lookups by result', ['cache', 'result']).inc({ cache: this.options.name, result: state });
+    this.lookups?.inc({ cache: this.options.name, result: state });
     entry.json ??= JSON.stringify(entry.value);
     return { value: entry.value, etag: entry.etag, state, ageMs: Math.max(0, now - entry.storedAt), json: entry.json };
   }

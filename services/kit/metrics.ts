@@ -29,27 +29,21 @@ export function createMetrics(service: string): Metrics {
     help: 'HTTP requests being served',
     registers: [registry],
   });
-  const counters = new Map<string, client.Counter<string>>();
-  const gauges = new Map<string, client.Gauge<string>>();
+  // One metric per name, whoever asks for it first creates it (prom-client refuses duplicates).
+  const made = new Map<string, client.Counter<string> | client.Gauge<string>>();
+  function once<M extends client.Counter<string> | client.Gauge<string>>(name: string, make: () => M): M {
+    let metric = made.get(name);
+    if (!metric) {
+      metric = make();
+      made.set(name, metric);
+    }
+    return metric as M;
+  }
   return {
     registry,
     httpDuration,
     httpInFlight,
-    counter(name, help, labelNames = []) {
-      let metric = counters.get(name);
-      if (!metric) {
-        metric = new client.Counter({ name, help, labelNames, registers: [registry] });
-        counters.set(name, metric);
-      }
-      return metric;
-    },
-    gauge(name, help, labelNames = []) {
-      let metric = gauges.get(name);
-      if (!metric) {
-        metric = new client.Gauge({ name, help, labelNames, registers: [registry] });
-        gauges.set(name, metric);
-      }
-      return metric;
-    },
+    counter: (name, help, labelNames = []) => once(name, () => new client.Counter({ name, help, labelNames, registers: [registry] })),
+    gauge: (name, help, labelNames = []) => once(name, () => new client.Gauge({ name, help, labelNames, registers: [registry] })),
   };
 }
