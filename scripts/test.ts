@@ -1,6 +1,6 @@
 /**
  * `npm test`: everything CI checks, on a fresh machine.
- * 1. typecheck and lint; 2. start FerretDB and Redis on loopback (test ports,
+ * 1. typecheck and lint; 2. start PostgreSQL, FerretDB and Redis on loopback (test ports,
  * test data folder) unless MONGODB_URI / REDIS_URL are given; 3. run every
  * test file under test/ with Node's test runner; 4. stop what it started.
  * Pass file paths to run only those: `npm test -- test/catalog/cache.test.ts`.
@@ -33,7 +33,7 @@ async function main(): Promise<number> {
     step('lint (eslint)');
     run('npx', ['eslint', '.', '--max-warnings=0'], { cwd: repoRoot });
   }
-  step('dependencies: FerretDB and Redis on loopback');
+  step('dependencies: PostgreSQL, FerretDB on it, and Redis on loopback');
   const stack = await ensureStack({ profile: 'test' });
   console.log(`MONGODB_URI=${stack.mongoUri}  REDIS_URL=${stack.redisUrl}`);
   step(`tests (${files.length} files)`);
@@ -41,7 +41,7 @@ async function main(): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
     cwd: repoRoot,
     stdio: 'inherit',
-    env: { ...process.env, MONGODB_URI: stack.mongoUri, REDIS_URL: stack.redisUrl, NODE_ENV: 'test' },
+    env: { ...process.env, MONGODB_URI: stack.mongoUri, REDIS_URL: stack.redisUrl, FERRETDB_POSTGRES_URL: stack.postgresUrl ?? '', NODE_ENV: 'test' },
   });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);

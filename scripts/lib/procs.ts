@@ -49,10 +49,22 @@ export interface Managed {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Starts a long-running process with its output appended to a log file. */
-export function startManaged(name: string, command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): Managed {
+export interface ManagedOptions {
+  /** Run as this user and group (root only; PostgreSQL refuses to run as root). */
+  uid?: number;
+  gid?: number;
+  /** The signal that asks for a clean stop (default SIGTERM; PostgreSQL's fast shutdown is SIGINT). */
+  stopSignal?: NodeJS.Signals;
+}
+
+/**
+ * Starts a long-running process with its output appended to a log file. It gets
+ * its own process group, so a Ctrl-C in the terminal reaches only the parent,
+ * which stops its children in order (replicas drain before the databases stop).
+ */
+export function startManaged(name: string, command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env, options: ManagedOptions = {}): Managed {
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(command, args, { stdio: ['ignore', out, out], env, detached: false });
+  const child = spawn(command, args, { stdio: ['ignore', out, out], env, detached: true, uid: options.uid, gid: options.gid });
   fs.closeSync(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
@@ -61,7 +73,7 @@ export function startManaged(name: string, command: string, args: string[], logF
     logFile,
     async stop(graceMs = 5_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
+      child.kill(options.stopSignal ?? 'SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);

@@ -33,47 +33,124 @@ export function ensureFerretdb(log: (line: string) => void = console.log): strin
   return ferretdbBin;
 }
 
+/** Installs a Debian package when we are root with apt; otherwise one line saying what is missing. */
+function aptInstall(pkg: string, what: string, log: (line: string) => void): void {
+  const root = process.getuid?.() === 0;
+  if (!root || !hasCommand('apt-get')) throw new Error(`cannot install ${what}: apt-get as root is not available; install Debian's ${pkg} or set ${what === 'PostgreSQL' ? 'MONGODB_URI' : 'REDIS_URL'}`);
+  log(`installing ${pkg} from Debian packages (once)`);
+  run('apt-get', ['update', '-qq'], { quiet: true });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', pkg], { quiet: true, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
 /** Finds redis-server, installing Debian's package when we are root with apt. */
 export function ensureRedis(log: (line: string) => void = console.log): string {
-  if (hasCommand('redis-server')) return 'redis-server';
-  const root = process.getuid?.() === 0;
-  if (!root || !hasCommand('apt-get')) throw new Error('cannot install Redis: redis-server is not on PATH and apt-get as root is not available; install redis-server or set REDIS_URL');
-  log('installing redis-server from Debian packages (once)');
-  run('apt-get', ['update', '-qq'], { quiet: true });
-  run('apt-get', ['install', '-y', '-qq', 'redis-server'], { quiet: true, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (!hasCommand('redis-server')) aptInstall('redis-server', 'Redis', log);
   return 'redis-server';
 }
 
-/** Loopback ports per profile, so `npm start`, `npm test` and `npm run bench` can run side by side. */
-export const STACK_PORTS = {
-  dev: { mongoPort: 27017, redisPort: 6379 },
-  test: { mongoPort: 27117, redisPort: 6479 },
-  bench: { mongoPort: 27317, redisPort: 6779 },
-} as const;
-
-export type StackProfile = keyof typeof STACK_PORTS;
-
-export interface StackOptions {
-  /** Separate ports (STACK_PORTS) and data folder (.data/<profile>). */
-  profile: StackProfile;
-  log?: (line: string) => void;
+/** The newest PostgreSQL server's bin folder from Debian's layout (/usr/lib/postgresql/<major>/bin), or undefined. */
+function findPostgresBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!fs.existsSync(root)) return undefined;
+  const majors = fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  return majors.map((v) => path.join(root, v, 'bin')).find((bin) => fs.existsSync(path.join(bin, 'postgres')) && fs.existsSync(path.join(bin, 'initdb')));
 }
 
-export interface Stack {
-  mongoUri: string;
-  redisUrl: string;
-  /** The processes this call started (empty when reusing running servers or external URIs). */
-  managed: Managed[];
-  stop(): Promise<void>;
+/**
+ * Finds the PostgreSQL server binaries (initdb, postgres), installing Debian's
+ * `postgresql` package when missing and we are root. No system cluster is used:
+ * the stack runs a private one per profile.
+ */
+export function ensurePostgres(log: (line: string) => void = console.log): string {
+  const found = findPostgresBin();
+  if (found) return found;
+  aptInstall('postgresql', 'PostgreSQL', log);
+  const installed = findPostgresBin();
+  if (!installed) throw new Error('PostgreSQL was installed but no /usr/lib/postgresql/<version>/bin/postgres was found');
+  return installed;
 }
 
-/** Starts FerretDB (SQLite) on loopback; used by the stack and by tests that stop the database. */
-export async function startFerretdb(port: number, dir: string, logFile: string): Promise<Managed> {
-  fs.mkdirSync(dir, { recursive: true });
+/**
+ * PostgreSQL refuses to run as root. As root we run it as Debian's `postgres`
+ * user (created by the package) and give it the data folder.
+ */
+function postgresUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const entry = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((line) => line.startsWith('postgres:'));
+  if (!entry) throw new Error('cannot run PostgreSQL as root and there is no postgres user; install Debian\'s postgresql package or set MONGODB_URI');
+  const [, , uid, gid] = entry.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+export interface PostgresOptions {
+  /** Local profiles trade crash safety of the OS (not of the process) for speed: fsync off. */
+  fsync?: boolean;
+}
+
+/**
+ * Starts a private PostgreSQL cluster on loopback: `initdb` into `dir` the
+ * first time (trust authentication, loopback only, no Unix socket outside
+ * `dir`), then `postgres` in the foreground as a managed child. Stopped with
+ * SIGINT (PostgreSQL's fast shutdown: clients are disconnected, data is flushed).
+ */
+export async function startPostgres(port: number, dir: string, logFile: string, options: PostgresOptions = {}): Promise<Managed> {
+  const bin = ensurePostgres();
+  const user = postgresUser();
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (user) fs.chownSync(dir, user.uid, user.gid);
+  const asUser = { uid: user?.uid, gid: user?.gid };
+  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
+    const init = spawnSync(path.join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'], { ...asUser, encoding: 'utf8' });
+    if (init.status !== 0) throw new Error(`initdb into ${dir} failed: ${(init.stderr || init.stdout).slice(-1000)}`);
+  }
+  if (user) fs.writeFileSync(logFile, '', { flag: 'a' });
+  const proc = startManaged('postgres', path.join(bin, 'postgres'), [
+    '-D', dir, '-p', String(port), '-k', dir,
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', `fsync=${options.fsync === false ? 'off' : 'on'}`,
+    '-c', 'max_connections=300',
+    '-c', 'shared_buffers=256MB',
+    '-c', 'log_min_messages=warning',
+  ], logFile, process.env, { ...asUser, stopSignal: 'SIGINT' });
+  await waitForPort(port, 'PostgreSQL', logFile, 30_000, proc.child);
+  await waitForPostgres(bin, port, logFile);
+  return proc;
+}
+
+/** Waits until PostgreSQL accepts queries (it listens before recovery ends), then creates the FerretDB database once. */
+async function waitForPostgres(bin: string, port: number, logFile: string): Promise<void> {
+  const psql = (sql: string) => spawnSync(path.join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-tAc', sql], { encoding: 'utf8' });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const probe = psql("SELECT count(*) FROM pg_database WHERE datname = 'ferretdb'");
+    if (probe.status === 0) {
+      if (probe.stdout.trim() === '0') {
+        const created = psql('CREATE DATABASE ferretdb');
+        if (created.status !== 0 && !created.stderr.includes('already exists')) throw new Error(`creating the ferretdb database failed: ${created.stderr}`);
+      }
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`PostgreSQL on 127.0.0.1:${port} did not accept queries within 30 s; see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Connection URL of the FerretDB database on a local PostgreSQL. */
+export function postgresUrl(port: number): string {
+  return `postgres://postgres@127.0.0.1:${port}/ferretdb`;
+}
+
+/**
+ * Starts FerretDB on its PostgreSQL backend on loopback; used by the stack and
+ * by tests that stop the database (each such test gives its own `postgresUrl`
+ * database or reuses the stack's).
+ */
+export async function startFerretdb(port: number, pgUrl: string, stateDir: string, logFile: string): Promise<Managed> {
+  fs.mkdirSync(stateDir, { recursive: true });
   const proc = startManaged('ferretdb', ensureFerretdb(), [
-    '--handler=sqlite',
-    `--sqlite-url=file:${dir}/`,
-    `--state-dir=${dir}`,
+    '--handler=postgresql',
+    `--postgresql-url=${pgUrl}`,
+    `--state-dir=${stateDir}`,
     `--listen-addr=127.0.0.1:${port}`,
     '--debug-addr=127.0.0.1:0',
     '--telemetry=disable',
@@ -96,34 +173,89 @@ export async function startRedis(port: number, dir: string, logFile: string): Pr
 }
 
 /**
+ * Loopback ports per profile, so `npm start`, `npm test` and `npm run bench`
+ * can run side by side. `STACK_PORT_OFFSET` shifts all of them, so a second
+ * checkout can run its own stacks beside the first.
+ */
+const BASE_PORTS = {
+  dev: { mongoPort: 27017, redisPort: 6379, postgresPort: 54320 },
+  test: { mongoPort: 27117, redisPort: 6479, postgresPort: 54321 },
+  bench: { mongoPort: 27317, redisPort: 6779, postgresPort: 54323 },
+} as const;
+
+export type StackProfile = keyof typeof BASE_PORTS;
+export const STACK_PROFILES = Object.keys(BASE_PORTS) as StackProfile[];
+
+export interface StackPorts {
+  mongoPort: number;
+  redisPort: number;
+  postgresPort: number;
+}
+
+/** The ports of a profile, shifted by STACK_PORT_OFFSET. */
+export function stackPorts(profile: StackProfile): StackPorts {
+  const offset = Number(process.env.STACK_PORT_OFFSET ?? 0);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 1000) throw new Error('invalid configuration: STACK_PORT_OFFSET must be an integer from 0 to 1000');
+  const base = BASE_PORTS[profile];
+  return { mongoPort: base.mongoPort + offset, redisPort: base.redisPort + offset, postgresPort: base.postgresPort + offset };
+}
+
+export interface StackOptions {
+  /** Separate ports (stackPorts) and data folder (.data/<profile>). */
+  profile: StackProfile;
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  mongoUri: string;
+  redisUrl: string;
+  /** The PostgreSQL behind the local FerretDB (undefined with an external MONGODB_URI). */
+  postgresUrl?: string;
+  /** The processes this call started (empty when reusing running servers or external URIs). */
+  managed: Managed[];
+  /** Stops what this call started, in reverse order: FerretDB before PostgreSQL. */
+  stop(): Promise<void>;
+}
+
+/**
  * Gives the caller a MongoDB-compatible server and Redis: the ones in
  * MONGODB_URI / REDIS_URL when set, else local ones it starts (or reuses when
- * they already answer on the profile's ports).
+ * they already answer on the profile's ports): PostgreSQL, FerretDB on it, Redis.
  */
 export async function ensureStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? console.log;
-  const { mongoPort, redisPort } = STACK_PORTS[options.profile];
+  const { mongoPort, redisPort, postgresPort } = stackPorts(options.profile);
   const managed: Managed[] = [];
   const base = path.join(dataDir, options.profile);
   fs.mkdirSync(base, { recursive: true });
   let mongoUri = process.env.MONGODB_URI;
   let redisUrl = process.env.REDIS_URL;
-  if (!mongoUri) {
-    if (await isPortOpen(mongoPort)) log(`reusing the MongoDB-compatible server on 127.0.0.1:${mongoPort}`);
-    else managed.push(await startFerretdb(mongoPort, path.join(base, 'ferretdb'), path.join(base, 'ferretdb.log')));
-    mongoUri = `mongodb://127.0.0.1:${mongoPort}/shop`;
-  }
-  if (!redisUrl) {
-    if (await isPortOpen(redisPort)) log(`reusing Redis on 127.0.0.1:${redisPort}`);
-    else managed.push(await startRedis(redisPort, path.join(base, 'redis'), path.join(base, 'redis.log')));
-    redisUrl = `redis://127.0.0.1:${redisPort}`;
+  let pgUrl: string | undefined;
+  try {
+    if (!mongoUri) {
+      pgUrl = postgresUrl(postgresPort);
+      if (await isPortOpen(postgresPort)) log(`reusing PostgreSQL on 127.0.0.1:${postgresPort}`);
+      else managed.push(await startPostgres(postgresPort, path.join(base, 'postgres'), path.join(base, 'postgres.log'), { fsync: options.profile === 'dev' }));
+      if (await isPortOpen(mongoPort)) log(`reusing the MongoDB-compatible server on 127.0.0.1:${mongoPort}`);
+      else managed.push(await startFerretdb(mongoPort, pgUrl, path.join(base, 'ferretdb'), path.join(base, 'ferretdb.log')));
+      mongoUri = `mongodb://127.0.0.1:${mongoPort}/shop`;
+    }
+    if (!redisUrl) {
+      if (await isPortOpen(redisPort)) log(`reusing Redis on 127.0.0.1:${redisPort}`);
+      else managed.push(await startRedis(redisPort, path.join(base, 'redis'), path.join(base, 'redis.log')));
+      redisUrl = `redis://127.0.0.1:${redisPort}`;
+    }
+  } catch (error) {
+    for (const proc of managed.reverse()) await proc.stop();
+    throw error;
   }
   return {
     mongoUri,
     redisUrl,
+    postgresUrl: pgUrl,
     managed,
     async stop() {
-      for (const proc of managed.reverse()) await proc.stop();
+      for (const proc of [...managed].reverse()) await proc.stop();
     },
   };
 }

@@ -1,14 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import net from 'node:net';
 import request from 'supertest';
 import { startCatalog, type CatalogUnderTest } from '../helpers/catalog.js';
 import { testLogger, testServers, uniqueName } from '../helpers/env.js';
 import { connectRedis, createRedis, SharedCache, sleep } from '../../services/kit/index.js';
-import { startFerretdb } from '../../scripts/lib/stack.js';
+import { startOwnFerretdb } from '../helpers/ferretdb.js';
 
 const product = (n: number) => ({ sku: `C-${n}`, slug: `cached-${n}`, name: `Cached ${n}`, price: { amount: 500 + n, currency: 'EUR' } });
 
@@ -19,14 +15,6 @@ function countFinds(catalog: CatalogUnderTest): { count: () => number } {
     if (event.commandName === 'find') finds += 1;
   });
   return { count: () => finds };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('catalog cache across two replicas', () => {
@@ -126,11 +114,9 @@ describe('SharedCache single flight', () => {
 
 describe('catalog while its database is down', () => {
   test('when FerretDB stops, then cached products and lists are served stale, uncached ones get 503, and readiness stays up', async () => {
-    const port = await freePort();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferret-'));
-    const ferret = await startFerretdb(port, dir, path.join(dir, 'ferretdb.log'));
+    const ferret = await startOwnFerretdb('stale');
     // Freshness 0: every read goes to the database, so what we see while it is down is stale-if-error.
-    const catalog = await startCatalog({ dbName: 'stale', mongoUri: `mongodb://127.0.0.1:${port}/`, env: { CATALOG_CACHE_FRESH_MS: '0', CATALOG_CACHE_REVALIDATE_MS: '0' } });
+    const catalog = await startCatalog({ dbName: 'stale', mongoUri: ferret.uri, env: { CATALOG_CACHE_FRESH_MS: '0', CATALOG_CACHE_REVALIDATE_MS: '0' } });
     try {
       const created = await catalog.createProduct(product(5));
       const server = request(catalog.app.callback());
@@ -148,9 +134,8 @@ describe('catalog while its database is down', () => {
       const ready = await server.get('/readyz').expect(200);
       assert.match(ready.body.checks.mongo, /^degraded/);
     } finally {
-      await ferret.stop();
+      await ferret.dispose();
       await catalog.close();
-      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,20 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import request from 'supertest';
 import Router from '@koa/router';
 import { connectMongo, createKoaApp, pingMongo } from '../../services/kit/index.js';
-import { startFerretdb } from '../../scripts/lib/stack.js';
+import { startOwnFerretdb } from '../helpers/ferretdb.js';
 import { testObservability } from '../helpers/env.js';
 
 test('when the database stops, then /readyz turns red with the reason while /healthz stays green; draining also turns it red', async () => {
-  const port = 27300 + Math.floor(Math.random() * 500);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferret-health-'));
-  const ferret = await startFerretdb(port, dir, path.join(dir, 'ferretdb.log'));
+  const ferret = await startOwnFerretdb('health');
   const { logger, metrics, health } = testObservability();
-  const connection = await connectMongo(`mongodb://127.0.0.1:${port}/`, { logger, serverSelectionTimeoutMs: 500 });
+  const connection = await connectMongo(ferret.uri, { logger, serverSelectionTimeoutMs: 500 });
   health.addCheck('mongo', () => pingMongo(connection));
   const app = createKoaApp({ logger, metrics, health });
   const server = request(app.callback());
@@ -32,10 +27,9 @@ test('when the database stops, then /readyz turns red with the reason while /hea
     const draining = await server.get('/readyz').expect(503);
     assert.equal(draining.body.status, 'draining');
   } finally {
-    await ferret.stop();
+    await ferret.dispose();
     await connection.close(true);
     health.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
