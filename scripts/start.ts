@@ -15,7 +15,9 @@ import { dataDir } from './lib/paths.js';
 import { adminTokenFile, localAdminToken } from './lib/admin-token.js';
 
 const replicas = Number(process.env.REPLICAS ?? 2);
-const edgePort = Number(process.env.EDGE_PORT ?? 8080);
+// STACK_PORT_OFFSET moves every local port (stack, replicas, edge) so two checkouts can run side by side.
+const portOffset = Number(process.env.STACK_PORT_OFFSET ?? 0);
+const edgePort = Number(process.env.EDGE_PORT ?? 8080 + portOffset);
 if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) {
   console.error('invalid configuration: REPLICAS must be an integer from 1 to 8');
   process.exit(1);
@@ -46,14 +48,14 @@ const supervisor = new Supervisor(log);
 for (const service of localServices) {
   const calls = Object.fromEntries(Object.keys(service.calls ?? {}).map((envVar) => [envVar, edgeUrl]));
   for (let index = 0; index < replicas; index += 1) {
-    supervisor.start({ service: service.name, index, port: service.basePort + index, env: { ...common, ...calls }, logFile: path.join(logDir, `${service.name}-${index}.log`) });
+    supervisor.start({ service: service.name, index, port: service.basePort + portOffset + index, env: { ...common, ...calls }, logFile: path.join(logDir, `${service.name}-${index}.log`) });
   }
 }
 fs.writeFileSync(path.join(dataDir, 'dev', 'replicas.json'), JSON.stringify(supervisor.pids(), null, 2));
 
 const edge = await startEdge({
   port: edgePort,
-  routes: localServices.map((s) => ({ service: s.name, prefixes: s.prefixes, upstreams: Array.from({ length: replicas }, (_, i) => `http://127.0.0.1:${s.basePort + i}`) })),
+  routes: localServices.map((s) => ({ service: s.name, prefixes: s.prefixes, upstreams: Array.from({ length: replicas }, (_, i) => `http://127.0.0.1:${s.basePort + portOffset + i}`) })),
   log,
 });
 
@@ -63,7 +65,7 @@ while (Date.now() < deadline && Object.values(edge.status()).some((s) => s.healt
 const status = edge.status();
 console.log(`
   edge (Ingress stand-in)  ${edgeUrl}
-${localServices.map((s) => `  ${s.name.padEnd(10)} ${s.prefixes.join(', ').padEnd(16)} replicas on ${Array.from({ length: replicas }, (_, i) => s.basePort + i).join(', ')}  ready ${status[s.name]?.healthy}/${replicas}`).join('\n')}
+${localServices.map((s) => `  ${s.name.padEnd(10)} ${s.prefixes.join(', ').padEnd(16)} replicas on ${Array.from({ length: replicas }, (_, i) => s.basePort + portOffset + i).join(', ')}  ready ${status[s.name]?.healthy}/${replicas}`).join('\n')}
   MongoDB-compatible       ${stack.mongoUri}
   Redis                    ${stack.redisUrl}
   admin token              ${process.env.ADMIN_TOKEN ? '$ADMIN_TOKEN' : path.relative(process.cwd(), adminTokenFile)}
