@@ -1,12 +1,12 @@
 import type Koa from 'koa';
 import type { Connection } from 'mongoose';
-import { createKoaApp, createLocker, createSweeper, pingMongo, pingRedis, systemClock, type Clock, type Health, type Logger, type Metrics, type Redis, type Sweeper } from '../kit/index.js';
+import { createKoaApp, customerTokenKey, createLocker, createSweeper, pingMongo, pingRedis, systemClock, type Clock, type Health, type Logger, type Metrics, type Redis, type Sweeper } from '../kit/index.js';
 import { createClients, type Clients } from './clients.js';
 import type { CartConfig } from './config.js';
 import type { CartModels } from './models.js';
 import type { CartDeps } from './domain/context.js';
 import { sweepCarts } from './domain/sweep.js';
-import { customerTokenKey } from './domain/tokens.js';
+
 import { createCartRouter } from './routes.js';
 
 export interface CartAppDeps {

@@ -1,14 +1,14 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { badRequest, bearerToken, unauthorized, validate } from '../kit/index.js';
+import { badRequest, bearerToken, unauthorized, validate, verifyCustomerToken } from '../kit/index.js';
 import type { Product } from './clients.js';
 import type { CartDoc } from './models.js';
 import type { CartDeps } from './domain/context.js';
 import { cartIdOf, createCart, refreshHolds, resolveCart, toView, type Caller } from './domain/carts.js';
 import { addLine, removeLine, setLineQuantity } from './domain/lines.js';
 import { mergeCarts } from './domain/merge.js';
-import { verifyCustomerToken } from './domain/tokens.js';
+
 
 const quantity = z.number().int('must be a whole number').min(1).max(100_000);
 const addBody = z.object({ productId: z.string().regex(/^[a-z0-9-]{1,120}$/, 'must be a product id or slug'), quantity: quantity.default(1) }).strict();

@@ -21,3 +21,4 @@ export * from './timeout.js';
 export * from './sweeper.js';
 export * from './lock.js';
 export * from './guarded-write.js';
+export * from './customer-token.js';

@@ -2,7 +2,7 @@ import { connectMongo, connectRedis, createRedis, loadConfig, type Clock, type R
 import { cartConfigShape } from '../../services/cart/config.js';
 import { createCartModels, type CartModels } from '../../services/cart/models.js';
 import { createCartApp, type CartApp } from '../../services/cart/app.js';
-import { customerTokenKey, signCustomerToken } from '../../services/cart/domain/tokens.js';
+import { customerTokenKey, signCustomerToken } from '../../services/kit/index.js';
 import { TEST_ADMIN_TOKEN, testObservability, testServers } from '../helpers/env.js';
 import type { Connection } from 'mongoose';
 import { startCatalog, type CatalogUnderTest } from '../helpers/catalog.js';

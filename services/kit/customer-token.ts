@@ -1,0 +1,49 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Customer tokens: issued by the customers service at sign-in, verified by
+ * every service that acts for a customer (cart, checkout, support):
+ * `v1.<base64url customerId>.<expiry epoch s>.<base64url HMAC-SHA256 of the rest>`.
+ */
+
+/** The key for customer tokens: the configured secret, or one derived from ADMIN_TOKEN for local stacks. */
+export function customerTokenKey(secret: string | undefined, adminToken: string): Buffer {
+  return secret ? Buffer.from(secret) : createHmac('sha256', adminToken).update('customer-token-v1').digest();
+}
+
+/** Signs a token for `customerId` that expires at `expiresAtMs`. */
+export function signCustomerToken(key: Buffer, customerId: string, expiresAtMs: number): string {
+  const body = `v1.${Buffer.from(customerId).toString('base64url')}.${Math.floor(expiresAtMs / 1000)}`;
+  return `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`;
+}
+
+/**
+ * Decodes base64url only in its canonical form: Node's decoder ignores padding
+ * bits, `=`, stray characters and accepts `+/`, so a token could be altered
+ * without changing what it decodes to (issue 9, item 8).
+ */
+function strictBase64url(text: string): Buffer | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(text)) return null;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : null;
+}
+
+/** Parsed claims of a valid, unexpired token in its one canonical encoding, else null. */
+export function verifyCustomerTokenClaims(key: Buffer, token: string, nowMs: number): { customerId: string; expiresAtMs: number } | null {
+  const parts = token.split('.');
+  if (parts.length !== 4 || parts[0] !== 'v1' || !/^\d{1,12}$/.test(parts[2])) return null;
+  const given = strictBase64url(parts[3]);
+  const id = strictBase64url(parts[1]);
+  if (!given || !id) return null;
+  const expected = createHmac('sha256', key).update(parts.slice(0, 3).join('.')).digest();
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  const expiresAtMs = Number(parts[2]) * 1000;
+  if (expiresAtMs <= nowMs) return null;
+  const customerId = id.toString();
+  return /^[A-Za-z0-9_-]{1,64}$/.test(customerId) ? { customerId, expiresAtMs } : null;
+}
+
+/** The customer id of a valid, unexpired, canonically encoded token, else null. */
+export function verifyCustomerToken(key: Buffer, token: string, nowMs: number): string | null {
+  return verifyCustomerTokenClaims(key, token, nowMs)?.customerId ?? null;
+}
