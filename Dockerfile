@@ -25,6 +25,8 @@ RUN command -v sleep >/dev/null
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The storefront page's static files (not compiled): served from beside its compiled app.js.
+COPY --from=build /app/services/storefront/public ./dist/services/storefront/public
 # Numeric uid/gid above 10000, the same the manifests set (runAsUser 10001); no passwd entry needed.
 USER 10001:10001
 EXPOSE 8080

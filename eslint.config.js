@@ -14,4 +14,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The storefront page's script runs in the browser.
+  { files: ['services/storefront/public/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
 );

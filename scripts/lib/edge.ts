@@ -93,13 +93,14 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
 
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const match = prefixes.find(({ prefix }) => path === prefix || path.startsWith(`${prefix}/`));
-    if (match) return forward(req, res, match.service, 0);
-    if (path === '/' || path === '/edge/status') {
+    if (path === '/edge/status') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ routes: prefixes, replicas: status() }, null, 2));
       return;
     }
+    // Longest prefix first; `/` (the storefront page) is the fallback, as in the Ingress.
+    const match = prefixes.find(({ prefix }) => prefix === '/' || path === prefix || path.startsWith(`${prefix}/`));
+    if (match) return forward(req, res, match.service, 0);
     problem(res, 404, 'Not found', `no service routes ${path}`);
   });
   server.keepAliveTimeout = 65_000;

@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { loadConfig } from '../../services/kit/index.js';
+import { storefrontConfigShape } from '../../services/storefront/config.js';
+import { createStorefrontApp } from '../../services/storefront/app.js';
+import { testObservability } from '../helpers/env.js';
+
+const app = createStorefrontApp({ config: loadConfig(storefrontConfigShape, {}), ...testObservability('storefront') });
+const server = request(app.callback());
+
+test('when the page is asked for, then it is HTML revalidated on every load, with a same-origin CSP', async () => {
+  const page = await server.get('/').expect(200);
+  assert.match(page.headers['content-type'], /^text\/html/);
+  assert.equal(page.headers['cache-control'], 'no-cache');
+  assert.match(page.headers['content-security-policy'], /default-src 'self'/);
+  assert.match(page.headers['content-security-policy'], /connect-src 'self'/);
+  assert.match(page.text, /<script type="module" src="\/storefront\/app.js">/);
+});
+
+test('when an asset is asked for again with its ETag, then 304; its scripts are cacheable', async () => {
+  const first = await server.get('/storefront/app.js').expect(200);
+  assert.match(first.headers['content-type'], /^text\/javascript/);
+  assert.match(first.headers['cache-control'], /^public, max-age=300/);
+  const again = await server.get('/storefront/app.js').set('if-none-match', first.headers.etag).expect(304);
+  assert.equal(again.text, '');
+  await server.get('/storefront/style.css').expect(200).expect('content-type', /^text\/css/);
+});
+
+test('when a file that is not one of the page assets is asked for, then 404; a write method on the page, 405 with Allow', async () => {
+  await server.get('/storefront/..%2Fconfig.ts').expect(404);
+  await server.get('/storefront/config.ts').expect(404);
+  const refused = await server.post('/').send({}).expect(405);
+  assert.match(refused.headers.allow, /GET/);
+});
