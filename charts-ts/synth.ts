@@ -3,7 +3,7 @@
  * the staleness test calls it into a temp dir and compares with the committed k8s/.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { buildEnvironment, type ShopAppOptions } from './lib/shop-app.js';
@@ -45,7 +45,10 @@ export async function writeEnvironment(outRoot: string, settings: EnvironmentSet
   const dir = join(outRoot, settings.name);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  for (const [name, text] of files) await writeFile(join(dir, name), text);
+  for (const [name, text] of files) {
+    await mkdir(dirname(join(dir, name)), { recursive: true });
+    await writeFile(join(dir, name), text);
+  }
   return [...files.keys()].map((f) => join(dir, f));
 }
 

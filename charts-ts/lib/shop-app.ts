@@ -17,6 +17,7 @@ import { ShopNamespace } from './namespace.js';
 import { ShopNetworkPolicies } from './network-policies.js';
 import { ServiceWorkload } from './service-workload.js';
 import { footprint } from './footprint.js';
+import { ShopObservability } from './observability.js';
 
 /** Options for tests and the CLI. */
 export interface ShopAppOptions {
@@ -99,5 +100,8 @@ export function buildEnvironment(settings: EnvironmentSettings, options: ShopApp
     }
     if (edge.mode !== 'ingress') new ShopGateway(edgeChart, 'Gateway', { namespace: ns, edge, routes, labels });
   }
+
+  // Needs the Prometheus Operator's CRDs: a folder of its own, applied separately (docs/kubernetes.md).
+  new ShopObservability(chart('monitoring/50-observability.yaml', 'observability'), 'Observability', { namespace: ns, services, labels });
   return out;
 }

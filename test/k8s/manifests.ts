@@ -34,7 +34,8 @@ export function parseManifests(text: string): Manifest[] {
 /** Objects of the committed k8s/<env>/ folder. */
 export function committedObjects(env: string): Manifest[] {
   const dir = join(K8S_DIR, env);
-  return readdirSync(dir).sort().flatMap((f) => parseManifests(readFileSync(join(dir, f), 'utf8')));
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
+  return files.flatMap((f) => parseManifests(readFileSync(f, 'utf8')));
 }
 
 /** Synthesizes in memory. */

@@ -9,10 +9,11 @@ import { K8S_DIR } from './manifests.js';
 
 async function tree(root: string): Promise<Map<string, string>> {
   const files = new Map<string, string>();
-  for (const env of (await readdir(root)).sort()) {
-    for (const f of (await readdir(join(root, env))).sort()) files.set(`${env}/${f}`, await readFile(join(root, env, f), 'utf8'));
+  for (const f of (await readdir(root, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())) {
+    const name = join(f.parentPath, f.name).slice(root.length).replace(/^\//, '');
+    files.set(name, await readFile(join(root, name), 'utf8'));
   }
-  return files;
+  return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
 }
 
 describe('committed k8s/', () => {
