@@ -1,7 +1,7 @@
 # One image for every service: SERVICE=catalog|inventory|cart|... picks which one runs.
-# The base is a build arg so the image can be built from a locally made Node 20 base:
-#   buildah bud --build-arg NODE_IMAGE=localhost/node:20 -t shop:0.1.0 .
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The base is a build arg so the image can be built from a locally made Node 24 base:
+#   buildah bud --build-arg NODE_IMAGE=localhost/node:24 -t shop:0.1.0 .
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # --- build: dev dependencies, TypeScript compile, then prune to production deps ---
 FROM ${NODE_IMAGE} AS build

@@ -63,7 +63,7 @@ describe('monitoring objects', async () => {
     test(`${r.label}: the Grafana dashboard is valid JSON in a sidecar-labelled ConfigMap and shows every signal asked for`, () => {
       const map = r.objects.find((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
       assert.ok(map, 'dashboard ConfigMap');
-      const dashboard = JSON.parse(map.data['shop.json']);
+      const dashboard = JSON.parse(String(map.data?.['shop.json']));
       const exprs = (dashboard.panels as Array<{ targets: Array<{ expr: string }> }>).flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
       for (const signal of ['http_request_duration_seconds_count', 'status=~"5.."', 'histogram_quantile(0.99', 'http_requests_in_flight', 'nodejs_eventloop_lag_p99_seconds', 'cache_requests_total', 'inventory_holds_total', 'checkout_orders_total', 'queue_jobs{', 'outcome="failed"']) {
         assert.ok(exprs.includes(signal), signal);
