@@ -8,6 +8,7 @@ import type { CartDeps } from './domain/context.js';
 import { sweepCarts } from './domain/sweep.js';
 
 import { createCartRouter } from './routes.js';
+import { cartApiDoc } from './openapi.js';
 
 export interface CartAppDeps {
   config: CartConfig;
@@ -46,6 +47,7 @@ export function createCartApp(input: CartAppDeps): CartApp {
   };
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS } });
   const router = createCartRouter({ ...deps, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET, config.ADMIN_TOKEN) });
+  cartApiDoc().serve(router);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   const sweeper = createSweeper({ name: 'carts', intervalMs: config.CART_SWEEP_INTERVAL_MS, logger: logger.child({ module: 'sweeper' }), metrics, run: () => sweepCarts(deps) });

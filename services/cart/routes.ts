@@ -10,11 +10,11 @@ import { addLine, removeLine, setLineQuantity } from './domain/lines.js';
 import { mergeCarts } from './domain/merge.js';
 
 
-const quantity = z.number().int('must be a whole number').min(1).max(100_000);
-const addBody = z.object({ productId: z.string().regex(/^[a-z0-9-]{1,120}$/, 'must be a product id or slug'), quantity: quantity.default(1) }).strict();
-const setBody = z.object({ quantity }).strict();
-const lineParams = z.object({ lineId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be a line id') }).strict();
-const cartTokenHeader = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a cart token');
+export const quantity = z.number().int('must be a whole number').min(1).max(100_000);
+export const addBody = z.object({ productId: z.string().regex(/^[a-z0-9-]{1,120}$/, 'must be a product id or slug'), quantity: quantity.default(1) }).strict();
+export const setBody = z.object({ quantity }).strict();
+export const lineParams = z.object({ lineId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be a line id') }).strict();
+export const cartTokenHeader = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a cart token');
 
 export interface CartRouteDeps extends CartDeps {
   customerKey: Buffer;

@@ -5,6 +5,7 @@ import type { CatalogConfig } from './config.js';
 import type { CatalogModels } from './models.js';
 import { cacheControlOf, createCatalogRouter } from './routes.js';
 import { catalogFastPath } from './fast-path.js';
+import { catalogApiDoc } from './openapi.js';
 
 export interface CatalogDeps {
   config: CatalogConfig;
@@ -48,6 +49,7 @@ export function createCatalogApp(deps: CatalogDeps): CatalogApp {
     fastPath: catalogFastPath(cache, cacheControlOf(config)),
   });
   const router = createCatalogRouter({ config, models: deps.models, cache });
+  catalogApiDoc().serve(router);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return { app, cache };

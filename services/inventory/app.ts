@@ -7,6 +7,7 @@ import type { InventoryConfig } from './config.js';
 import type { InventoryModels } from './models.js';
 import { createInventoryRouter } from './routes.js';
 import { createInventorySweeps, type InventorySweeps } from './sweepers.js';
+import { inventoryApiDoc } from './openapi.js';
 
 export interface InventoryDeps {
   config: InventoryConfig;
@@ -42,6 +43,7 @@ export function createInventoryApp(deps: InventoryDeps): InventoryApp {
   const admin = requireAdmin(config.ADMIN_TOKEN);
   const internal = config.INTERNAL_TOKEN ? requireAnyToken([config.INTERNAL_TOKEN, config.ADMIN_TOKEN]) : admin;
   const router = createInventoryRouter({ ...domain, config, admin, internal, sweeps });
+  inventoryApiDoc().serve(router);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return { app, sweeps };

@@ -5,6 +5,8 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import { createKoaApp, type Health, type Logger, type Metrics } from '../kit/index.js';
 import type { StorefrontConfig } from './config.js';
+import { createDocsRouter } from './docs.js';
+import { allApiDocs } from './api-docs.js';
 
 export interface StorefrontDeps {
   config: StorefrontConfig;
@@ -45,7 +47,7 @@ function loadAssets(dir: string, assetMaxAgeS: number): Map<string, Asset> {
   return assets;
 }
 
-/** Builds the storefront's Koa app: `/` is the page, `/storefront/<file>` its assets. */
+/** Builds the storefront's Koa app: `/` is the page, `/storefront/<file>` its assets, `/docs` the API reference. */
 export function createStorefrontApp(deps: StorefrontDeps): Koa {
   const { config, logger, metrics, health } = deps;
   const dir = deps.publicDir ?? fileURLToPath(new URL('./public', import.meta.url));
@@ -67,7 +69,10 @@ export function createStorefrontApp(deps: StorefrontDeps): Koa {
   };
   router.get('/', (ctx) => send(ctx, 'index.html'));
   router.get('/storefront/:file', (ctx) => send(ctx, ctx.params.file));
+  const docs = createDocsRouter(allApiDocs());
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
+  app.use(docs.routes());
+  app.use(docs.allowedMethods({ throw: true }));
   return app;
 }

@@ -33,3 +33,15 @@ test('when a file that is not one of the page assets is asked for, then 404; a w
   const refused = await server.post('/').send({}).expect(405);
   assert.match(refused.headers.allow, /GET/);
 });
+
+test('when /docs is opened, then the API reference page loads swagger-ui from this origin and the merged document names every service', async () => {
+  const page = await server.get('/docs').expect(200);
+  assert.match(page.text, /src="\/docs\/swagger-ui-bundle.js"/);
+  await server.get('/docs/swagger-ui-bundle.js').expect(200).expect('content-type', /javascript/);
+  await server.get('/docs/swagger-ui.css').expect(200).expect('content-type', /css/);
+  const merged = await server.get('/docs/openapi.json').expect(200);
+  assert.equal(merged.body.openapi, '3.1.0');
+  assert.deepEqual(merged.body.tags.map((t: { name: string }) => t.name).sort(), ['cart', 'catalog', 'inventory']);
+  assert.ok(merged.body.paths['/api/cart/cart/lines'].post);
+  await server.get('/docs/nothing.js').expect(404);
+});
