@@ -174,13 +174,13 @@ export async function startRedis(port: number, dir: string, logFile: string): Pr
 
 /**
  * Loopback ports per profile, so `npm start`, `npm test` and `npm run bench`
- * can run side by side. `STACK_PORT_OFFSET` shifts all of them, so a second
- * checkout can run its own stacks beside the first.
+ * can run side by side. `STACK_PORT_OFFSET` (0-90) shifts all of them, so a second
+ * checkout can run its own stacks beside the first; profiles' ports are 100 apart.
  */
 const BASE_PORTS = {
   dev: { mongoPort: 27017, redisPort: 6379, postgresPort: 54320 },
-  test: { mongoPort: 27117, redisPort: 6479, postgresPort: 54321 },
-  bench: { mongoPort: 27317, redisPort: 6779, postgresPort: 54323 },
+  test: { mongoPort: 27117, redisPort: 6479, postgresPort: 54420 },
+  bench: { mongoPort: 27317, redisPort: 6779, postgresPort: 54520 },
 } as const;
 
 export type StackProfile = keyof typeof BASE_PORTS;
@@ -195,7 +195,7 @@ export interface StackPorts {
 /** The ports of a profile, shifted by STACK_PORT_OFFSET. */
 export function stackPorts(profile: StackProfile): StackPorts {
   const offset = Number(process.env.STACK_PORT_OFFSET ?? 0);
-  if (!Number.isInteger(offset) || offset < 0 || offset > 1000) throw new Error('invalid configuration: STACK_PORT_OFFSET must be an integer from 0 to 1000');
+  if (!Number.isInteger(offset) || offset < 0 || offset > 90) throw new Error('invalid configuration: STACK_PORT_OFFSET must be an integer from 0 to 90');
   const base = BASE_PORTS[profile];
   return { mongoPort: base.mongoPort + offset, redisPort: base.redisPort + offset, postgresPort: base.postgresPort + offset };
 }
