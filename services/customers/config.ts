@@ -17,8 +17,12 @@ export const customersConfigShape = {
   CUSTOMERS_CALL_TIMEOUT_MS: int(50, 30_000, 2_000),
   /** Lifetime of a customer token (1 day); refresh before it ends. */
   CUSTOMER_TOKEN_TTL_S: int(60, 30 * 86_400, 86_400),
-  /** scrypt cost as log2(N) (15 = N 32768, 32 MiB per hash with r=8); stored with each hash, so it can be raised later. */
-  CUSTOMERS_SCRYPT_LOG_N: int(10, 20, 15),
+  /**
+   * scrypt cost as log2(N): 14 = 16 MiB and ~25-50 ms per hash (r=8, p=1). Up to 4 hashes run at
+   * once (libuv's pool), which fits the dev pods' 192 MiB; raise it where pods have more memory.
+   * Stored with each hash, so raising it keeps existing passwords valid.
+   */
+  CUSTOMERS_SCRYPT_LOG_N: int(10, 20, 14),
   /** Failed sign-ins per account (email) before it is blocked for CUSTOMERS_BLOCK_S. */
   CUSTOMERS_MAX_FAILS_PER_ACCOUNT: int(1, 1_000, 5),
   /** Failed sign-ins (and duplicate sign-ups) per client before it is blocked for CUSTOMERS_BLOCK_S. */
