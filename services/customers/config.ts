@@ -18,7 +18,7 @@ export const customersConfigShape = {
   /** Lifetime of a customer token (1 day); refresh before it ends. */
   CUSTOMER_TOKEN_TTL_S: int(60, 30 * 86_400, 86_400),
   /**
-   * scrypt cost as log2(N): 14 = 16 MiB and ~25-50 ms per hash (r=8, p=1). Up to 4 hashes run at
+   * scrypt cost as log2(N): 14 = 16 MiB per hash (r=8, p=1). Up to 4 hashes run at
    * once (libuv's pool), which fits the dev pods' 192 MiB; raise it where pods have more memory.
    * Stored with each hash, so raising it keeps existing passwords valid.
    */
