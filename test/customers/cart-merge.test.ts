@@ -1,8 +1,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { ManualClock } from '../../services/kit/index.js';
-import { uniqueName } from '../helpers/env.js';
+import { customerTokenKey, ManualClock, verifyCustomerToken } from '../../services/kit/index.js';
+import { TEST_ADMIN_TOKEN, uniqueName } from '../helpers/env.js';
 import type { Product } from '../helpers/catalog.js';
 import { admin } from '../inventory/helpers.js';
 import { startCartStack, type CartStack } from '../cart/helpers.js';
@@ -74,7 +74,7 @@ describe('sign-in with a guest cart', () => {
 });
 
 describe('per-customer cap on limited items, end to end', () => {
-  test('when a signed-in customer collects a limited item across two guest carts and sessions, then the cap holds: merge clamps and a further add is 422 maxPerCustomer', async () => {
+  test('when a signed-in customer collects a limited item across two guest carts and sessions, then the cap holds across carts and orders: merge clamps, a further add is 422 maxPerCustomer, also once the units are bought', async () => {
     // Session 1 (laptop): 2 sneakers as a guest, then sign in.
     const first = await signInWithCart(await guestCartWith(sneaker, 2));
     assert.equal(first.body.cartMerge, 'merged');
@@ -93,5 +93,19 @@ describe('per-customer cap on limited items, end to end', () => {
     assert.equal(more.status, 422);
     assert.equal(more.body.limit, 'maxPerCustomer');
     assert.equal(more.body.max, 3);
+
+    // The 3 are bought (checkout commits the hold, done here directly on inventory) and the line leaves the cart:
+    // the orders still count, so the empty cart cannot take another one.
+    const customerId = verifyCustomerToken(customerTokenKey(undefined, TEST_ADMIN_TOKEN), second.body.token, clock.now());
+    const stored = await stack.cart.models.Cart.findById(`c-${customerId}`).lean();
+    const line = stored?.lines.find((l) => l.productId === sneaker.id);
+    assert.ok(line?.hold);
+    const committed = await request(stack.inv.app.callback()).post(`/api/inventory/holds/${line.hold.id}/commit`).set(admin);
+    assert.equal(committed.status, 200, JSON.stringify(committed.body));
+    assert.equal((await cartApi().delete(`/api/cart/cart/lines/${line.id}`).set('authorization', `Bearer ${second.body.token}`)).status, 200);
+    const afterOrder = await cartApi().post('/api/cart/cart/lines').set('authorization', `Bearer ${second.body.token}`).send({ productId: sneaker.id, quantity: 1 });
+    assert.equal(afterOrder.status, 422);
+    assert.equal(afterOrder.body.limit, 'maxPerCustomer');
+    assert.equal(afterOrder.body.alreadyHeldOrBought, 3);
   });
 });
