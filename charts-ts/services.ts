@@ -5,7 +5,7 @@
  */
 
 /** Every service the image knows (`SERVICE` env var), deployed or planned. */
-export type ServiceName = 'catalog' | 'inventory' | 'cart' | 'checkout' | 'support' | 'fulfillment';
+export type ServiceName = 'catalog' | 'inventory' | 'cart' | 'checkout' | 'customers' | 'support' | 'fulfillment';
 
 /** Keys of the operator-made Secret (docs/kubernetes.md). */
 export type SecretKey = 'MONGODB_URI' | 'REDIS_URL' | 'ADMIN_TOKEN';
@@ -31,9 +31,11 @@ export const SERVICES: readonly ServiceDefinition[] = [
   // inventory's admin and internal routes are reached only by cart (later checkout), never the edge.
   { name: 'inventory', kind: 'http', publicPathPrefixes: [], calls: [], secrets: ALL_SECRETS },
   { name: 'cart', kind: 'http', publicPathPrefixes: ['/api/cart'], calls: ['catalog', 'inventory'], secrets: ALL_SECRETS },
+  // customers and support also call checkout (CHECKOUT_URL): add 'checkout' to their calls once checkout is deployed here.
+  { name: 'customers', kind: 'http', publicPathPrefixes: ['/api/customers'], calls: ['cart'], secrets: ALL_SECRETS },
+  { name: 'support', kind: 'http', publicPathPrefixes: ['/api/support'], calls: [], secrets: ALL_SECRETS },
   // Later, one line each:
   // { name: 'checkout', kind: 'http', publicPathPrefixes: ['/api/checkout', '/api/orders'], calls: ['cart', 'inventory', 'catalog'], secrets: ALL_SECRETS },
-  // { name: 'support', kind: 'http', publicPathPrefixes: ['/api/support'], calls: [], secrets: ALL_SECRETS },
   // { name: 'fulfillment', kind: 'worker', publicPathPrefixes: [], calls: [], secrets: ALL_SECRETS },
 ];
 

@@ -16,6 +16,8 @@ export const localServices: LocalService[] = [
   { name: 'catalog', prefixes: ['/api/catalog'], basePort: 9100 },
   { name: 'inventory', prefixes: ['/api/inventory'], basePort: 9200 },
   { name: 'cart', prefixes: ['/api/cart'], basePort: 9300, calls: { CATALOG_URL: 'catalog', INVENTORY_URL: 'inventory' } },
+  { name: 'customers', prefixes: ['/api/customers'], basePort: 9600, calls: { CART_URL: 'cart', CHECKOUT_URL: 'checkout' } },
+  { name: 'support', prefixes: ['/api/support'], basePort: 9700, calls: { CHECKOUT_URL: 'checkout' } },
   // The page at `/` and its assets; `/` is the edge's fallback route, as in the Ingress.
   { name: 'storefront', prefixes: ['/'], basePort: 9800 },
 ];

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { badRequest, bearerToken, unauthorized, validate, verifyCustomerToken } from '../kit/index.js';
+import { badRequest, bearerToken, isCustomerTokenRevoked, unauthorized, validate, verifyCustomerToken, type Redis } from '../kit/index.js';
 import type { Product } from './clients.js';
 import type { CartDoc } from './models.js';
 import type { CartDeps } from './domain/context.js';
@@ -18,6 +18,8 @@ export const cartTokenHeader = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 
 
 export interface CartRouteDeps extends CartDeps {
   customerKey: Buffer;
+  /** Where signed-out customer tokens are listed (kit/customer-session.ts). */
+  redis: Redis;
 }
 
 /**
@@ -40,6 +42,12 @@ function callerOf(ctx: Context, deps: CartRouteDeps): Caller {
 
 export function createCartRouter(deps: CartRouteDeps): Router {
   const router = new Router({ prefix: '/api/cart' });
+  // callerOf verifies the token offline; a signed-out (revoked) one is refused here, for every route.
+  router.use(async function rejectRevokedCustomerToken(ctx, next) {
+    const bearer = bearerToken(ctx);
+    if (bearer && (await isCustomerTokenRevoked(deps.redis, bearer))) throw unauthorized('The customer token is invalid or expired');
+    await next();
+  });
   /** Answers with the cart, its holds refreshed; `saved` is the cart this request just wrote, `known` products it just fetched. */
   const answer = async (ctx: Context, cartId: string, status = 200, saved?: CartDoc, known?: Product[]) => {
     const { cart, notices } = await refreshHolds(deps, cartId, saved);

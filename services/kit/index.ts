@@ -23,3 +23,5 @@ export * from './lock.js';
 export * from './guarded-write.js';
 export * from './customer-token.js';
 export * from './openapi.js';
+export * from './customer-session.js';
+export * from './attempt-limit.js';
