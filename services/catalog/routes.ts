@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { AppError, notFound, requireAdmin, validate, type CacheResult, type SharedCache } from '../kit/index.js';
+import { BrokenCircuitError } from 'cockatiel';
+import { AppError, isCallerError, notFound, requireAdmin, validate, type CacheResult, type SharedCache } from '../kit/index.js';
 import type { CatalogConfig } from './config.js';
 import type { CatalogModels } from './models.js';
 import { bulkImportSchema, categoryInputSchema, idOrSlugSchema, listQuerySchema, productInputSchema, productPatchSchema } from './domain/schemas.js';
@@ -33,12 +34,19 @@ export function sendCached(ctx: Context, result: CacheResult<unknown>, cacheCont
   ctx.body = result.json;
 }
 
-/** Reads through the cache; a database failure with nothing stale to serve is a 503, not a 500. */
+/** MongoDB and mongoose name their connection, selection and timeout errors `Mongo...`. */
+const isDatabaseFailure = (error: unknown) => error instanceof BrokenCircuitError || /^Mongo/.test(String((error as Error | undefined)?.name));
+
+/**
+ * Reads through the cache. A database failure with nothing stale to serve is a
+ * 503 carrying its cause (logged by the error middleware); a caller's error
+ * keeps its 4xx, and anything else stays a 500 (a bug, not an outage).
+ */
 async function cached(cache: SharedCache<unknown>, key: string, load: () => Promise<unknown>): Promise<CacheResult<unknown>> {
   try {
     return await cache.get(key, load);
   } catch (error) {
-    if (error instanceof AppError) throw error;
+    if (error instanceof AppError || isCallerError(error) || !isDatabaseFailure(error)) throw error;
     throw new AppError(503, 'catalog_unavailable', 'Service unavailable', { detail: 'the catalog database is unreachable and this item is not cached', headers: { 'retry-after': '5' }, cause: error });
   }
 }
