@@ -57,6 +57,7 @@ const edge = await startEdge({
   port: edgePort,
   routes: localServices.map((s) => ({ service: s.name, prefixes: s.prefixes, upstreams: Array.from({ length: replicas }, (_, i) => `http://127.0.0.1:${s.basePort + portOffset + i}`) })),
   log,
+  adminToken: common.ADMIN_TOKEN,
 });
 
 // Wait (bounded) for every service to have a ready replica, then say where things are.

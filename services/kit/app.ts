@@ -6,7 +6,7 @@ import type { Metrics } from './metrics.js';
 import type { Health } from './health.js';
 import type { Middleware } from 'koa';
 import { corsMiddleware, type CorsSettings } from './cors.js';
-import { jsonBody, observe, type AccessLogOptions, probes, problemErrors, rejectOperatorInput, requestContextScope, requestId, requestTimeout, securityHeaders } from './middleware.js';
+import { jsonBody, observe, type AccessLogOptions, probes, problemErrors, recordHelmetHeaders, rejectOperatorInput, requestContextScope, requestId, requestTimeout, securityHeaders } from './middleware.js';
 
 export interface KoaAppOptions {
   logger: Logger;
@@ -50,6 +50,11 @@ const API_SECURITY_HEADERS = {
   xPermittedCrossDomainPolicies: false,
   xXssProtection: false,
 };
+
+/** The security headers of every API answer, as name/value pairs: for proxies in front of the services (the local edge). */
+export function apiSecurityHeaders(): Array<[string, string]> {
+  return recordHelmetHeaders(helmet(API_SECURITY_HEADERS) as Parameters<typeof recordHelmetHeaders>[0]);
+}
 
 /**
  * The Koa app every service starts from: request id, access log and metrics,

@@ -9,11 +9,15 @@ import { findOperatorKeys } from './validate.js';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
+/** The caller's request id when it looks sane, else a new one (shared with the local edge). */
+export function requestIdFrom(incoming: string | undefined): string {
+  return incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
 /** Takes the caller's `x-request-id` when it looks sane, else makes one; echoes it back. */
 export function requestId(): Middleware {
   return function requestIdMiddleware(ctx: Context, next: Next) {
-    const incoming = ctx.get('x-request-id');
-    const id = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const id = requestIdFrom(ctx.get('x-request-id'));
     ctx.state.requestId = id;
     ctx.set('x-request-id', id);
     return next();
@@ -194,13 +198,14 @@ export function jsonBody(parser: Middleware): Middleware {
   };
 }
 
+type HelmetLike = (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
+
 /**
- * Security headers chosen by helmet. Our options are static, so helmet runs once
- * at start against a recording response and each request gets the recorded
- * headers: the same output as running helmet per request, without its per-request
- * middleware chain.
+ * Runs helmet once against a recording response and returns the headers it set.
+ * Our options are static, so every response can get the recorded list: the same
+ * output as running helmet per request, without its per-request middleware chain.
  */
-export function securityHeaders(helmetMiddleware: (req: unknown, res: unknown, next: (error?: unknown) => void) => void): Middleware {
+export function recordHelmetHeaders(helmetMiddleware: HelmetLike): Array<[string, string]> {
   const headers: Array<[string, string]> = [];
   const recorder = {
     setHeader: (name: string, value: string | number | string[]) => headers.push([name, String(value)]),
@@ -210,6 +215,12 @@ export function securityHeaders(helmetMiddleware: (req: unknown, res: unknown, n
   helmetMiddleware({ headers: {} }, recorder, (error) => {
     if (error) throw error;
   });
+  return headers;
+}
+
+/** Security headers chosen by helmet, recorded once (recordHelmetHeaders) and set on every response. */
+export function securityHeaders(helmetMiddleware: HelmetLike): Middleware {
+  const headers = recordHelmetHeaders(helmetMiddleware);
   return function securityHeadersMiddleware(ctx: Context, next: Next) {
     for (const [name, value] of headers) ctx.res.setHeader(name, value);
     return next();
