@@ -4,6 +4,7 @@ import { BrokenCircuitError } from 'cockatiel';
 import { AppError, isCallerError, notFound, requireAdmin, validate, type CacheResult, type SharedCache } from '../kit/index.js';
 import type { CatalogConfig } from './config.js';
 import type { CatalogModels } from './models.js';
+import { withAvailability, type AvailabilitySource } from './availability.js';
 import { bulkImportSchema, categoryInputSchema, idOrSlugSchema, listQuerySchema, productInputSchema, productPatchSchema } from './domain/schemas.js';
 import { bulkImport, createProduct, deleteProduct, getProduct, listProducts, updateProduct } from './domain/products.js';
 import { createCategory, deleteCategory, listCategories, putCategory } from './domain/categories.js';
@@ -12,6 +13,8 @@ export interface CatalogRouteDeps {
   config: Pick<CatalogConfig, 'ADMIN_TOKEN' | 'CATALOG_HTTP_MAX_AGE_S' | 'CATALOG_CACHE_REVALIDATE_MS' | 'CATALOG_CACHE_STALE_IF_ERROR_MS'>;
   models: CatalogModels;
   cache: SharedCache<unknown>;
+  /** Availability of limited products from inventory; absent = none shown. */
+  availability?: AvailabilitySource;
 }
 
 /**
@@ -64,6 +67,13 @@ export function createCatalogRouter(deps: CatalogRouteDeps): Router {
   const router = new Router({ prefix: '/api/catalog' });
   const admin = requireAdmin(deps.config.ADMIN_TOKEN);
   const cacheControl = cacheControlOf(deps.config);
+  // Availability moves fast: answers carrying it may be reused only as long as it is.
+  const liveCacheControl = `public, max-age=${Math.max(1, Math.round((deps.availability?.ttlMs ?? 1_000) / 1000))}`;
+  const sendWithAvailability = async (ctx: Context, result: CacheResult<unknown>) => {
+    const live = await withAvailability(result, deps.availability);
+    if (live) sendCached(ctx, live, liveCacheControl);
+    else sendCached(ctx, result, cacheControl);
+  };
   const written = async (ctx: Context, status: number, body: unknown) => {
     await cache.invalidateAll();
     ctx.set('cache-control', 'no-store');
@@ -74,14 +84,14 @@ export function createCatalogRouter(deps: CatalogRouteDeps): Router {
   router.get('/products', async (ctx) => {
     const query = validate(listQuerySchema, ctx.query, 'query');
     const result = await cached(cache, `l:${canonical(query)}`, () => listProducts(models, query));
-    sendCached(ctx, result, cacheControl);
+    await sendWithAvailability(ctx, result);
   });
 
   router.get('/products/:idOrSlug', async (ctx) => {
     const { idOrSlug } = validate(idOrSlugSchema, ctx.params, 'params');
     const result = await cached(cache, `p:${idOrSlug}`, () => getProduct(models, idOrSlug));
     if (result.value === null) throw notFound(`product ${idOrSlug} does not exist`);
-    sendCached(ctx, result, cacheControl);
+    await sendWithAvailability(ctx, result);
   });
 
   router.get('/categories', async (ctx) => {

@@ -6,9 +6,16 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * `v1.<base64url customerId>.<expiry epoch s>.<base64url HMAC-SHA256 of the rest>`.
  */
 
-/** The key for customer tokens: the configured secret, or one derived from ADMIN_TOKEN for local stacks. */
-export function customerTokenKey(secret: string | undefined, adminToken: string): Buffer {
-  return secret ? Buffer.from(secret) : createHmac('sha256', adminToken).update('customer-token-v1').digest();
+/**
+ * The key for customer tokens: CUSTOMER_TOKEN_SECRET. Deriving it from
+ * ADMIN_TOKEN is kept only for services whose config still makes the secret
+ * optional; cart requires the secret, and the local stack and manifests
+ * provide it (issue 9, item 9).
+ */
+export function customerTokenKey(secret: string | undefined, adminToken?: string): Buffer {
+  if (secret) return Buffer.from(secret);
+  if (!adminToken) throw new Error('CUSTOMER_TOKEN_SECRET is required');
+  return createHmac('sha256', adminToken).update('customer-token-v1').digest();
 }
 
 /** Signs a token for `customerId` that expires at `expiresAtMs`. */
