@@ -5,10 +5,22 @@
  */
 
 /** Every service the image knows (`SERVICE` env var), deployed or planned. */
-export type ServiceName = 'catalog' | 'inventory' | 'cart' | 'checkout' | 'customers' | 'support' | 'fulfillment';
+export type ServiceName = 'catalog' | 'inventory' | 'cart' | 'checkout' | 'customers' | 'support' | 'fulfillment' | 'storefront';
 
-/** Keys of the operator-made Secret (docs/kubernetes.md). */
-export type SecretKey = 'MONGODB_URI' | 'REDIS_URL' | 'ADMIN_TOKEN';
+/**
+ * Keys of the operator-made Secret (docs/kubernetes.md "Secrets"). Each is a
+ * separate credential, and a service mounts only those it needs (issue 9, item 9):
+ * - ADMIN_TOKEN: the admin APIs of catalog and inventory (operators, seeding);
+ * - INTERNAL_TOKEN: service-to-service calls to inventory (holds, stock, availability);
+ * - CUSTOMER_TOKEN_SECRET: HMAC key of customer tokens (signed by customers, checked by cart, checkout, support).
+ */
+export type SecretKey = 'MONGODB_URI' | 'REDIS_URL' | 'ADMIN_TOKEN' | 'INTERNAL_TOKEN' | 'CUSTOMER_TOKEN_SECRET';
+
+/** A Secret key mounted as the env var of the same name, or under another name (a caller's `INVENTORY_TOKEN` is inventory's `INTERNAL_TOKEN`). */
+export type SecretRef = SecretKey | { readonly env: string; readonly key: SecretKey };
+
+/** The env var name and Secret key of a reference. */
+export const secretEnv = (ref: SecretRef): { env: string; key: SecretKey } => (typeof ref === 'string' ? { env: ref, key: ref } : ref);
 
 /** What the charts need to know about one service. */
 export interface ServiceDefinition {
@@ -19,24 +31,29 @@ export interface ServiceDefinition {
   readonly publicPathPrefixes: readonly string[];
   /** Services this one calls over HTTP: env `<NAME>_URL` plus NetworkPolicy paths. */
   readonly calls: readonly ServiceName[];
-  /** Secret keys mounted as env vars. */
-  readonly secrets: readonly SecretKey[];
+  /** Secret keys mounted as env vars: only what this service needs. */
+  readonly secrets: readonly SecretRef[];
 }
 
-const ALL_SECRETS: readonly SecretKey[] = ['MONGODB_URI', 'REDIS_URL', 'ADMIN_TOKEN'];
+const STORES: readonly SecretRef[] = ['MONGODB_URI', 'REDIS_URL'];
+/** What a caller of inventory's internal API mounts. */
+const INVENTORY_CALLER: SecretRef = { env: 'INVENTORY_TOKEN', key: 'INTERNAL_TOKEN' };
 
 /** The deployed services (DESIGN.md "Services and what each owns"). */
 export const SERVICES: readonly ServiceDefinition[] = [
-  { name: 'catalog', kind: 'http', publicPathPrefixes: ['/api/catalog'], calls: [], secrets: ALL_SECRETS },
-  // inventory's admin and internal routes are reached only by cart (later checkout), never the edge.
-  { name: 'inventory', kind: 'http', publicPathPrefixes: [], calls: [], secrets: ALL_SECRETS },
-  { name: 'cart', kind: 'http', publicPathPrefixes: ['/api/cart'], calls: ['catalog', 'inventory'], secrets: ALL_SECRETS },
-  // customers and support also call checkout (CHECKOUT_URL): add 'checkout' to their calls once checkout is deployed here.
-  { name: 'customers', kind: 'http', publicPathPrefixes: ['/api/customers'], calls: ['cart'], secrets: ALL_SECRETS },
-  { name: 'support', kind: 'http', publicPathPrefixes: ['/api/support'], calls: [], secrets: ALL_SECRETS },
-  // Later, one line each:
-  // { name: 'checkout', kind: 'http', publicPathPrefixes: ['/api/checkout', '/api/orders'], calls: ['cart', 'inventory', 'catalog'], secrets: ALL_SECRETS },
-  // { name: 'fulfillment', kind: 'worker', publicPathPrefixes: [], calls: [], secrets: ALL_SECRETS },
+  { name: 'catalog', kind: 'http', publicPathPrefixes: ['/api/catalog'], calls: ['inventory'], secrets: [...STORES, 'ADMIN_TOKEN', INVENTORY_CALLER] },
+  // inventory's admin and internal routes are reached only by services (cart, catalog, later checkout), never the edge.
+  { name: 'inventory', kind: 'http', publicPathPrefixes: [], calls: [], secrets: [...STORES, 'ADMIN_TOKEN', 'INTERNAL_TOKEN'] },
+  // No ADMIN_TOKEN: cart has no admin routes, and a cart pod must not hold admin rights.
+  { name: 'cart', kind: 'http', publicPathPrefixes: ['/api/cart'], calls: ['catalog', 'inventory'], secrets: [...STORES, INVENTORY_CALLER, 'CUSTOMER_TOKEN_SECRET'] },
+  // customers signs customer tokens; it calls cart (merge at sign-in) and checkout (order history; add 'checkout' once deployed here).
+  { name: 'customers', kind: 'http', publicPathPrefixes: ['/api/customers'], calls: ['cart'], secrets: [...STORES, 'CUSTOMER_TOKEN_SECRET'] },
+  { name: 'support', kind: 'http', publicPathPrefixes: ['/api/support'], calls: [], secrets: [...STORES, 'ADMIN_TOKEN', 'CUSTOMER_TOKEN_SECRET'] },
+  // The storefront page and the API reference: static files, no secrets, the edge's fallback route.
+  { name: 'storefront', kind: 'http', publicPathPrefixes: ['/'], calls: [], secrets: [] },
+  // Later, one line each, each picking its own secrets:
+  // { name: 'checkout', kind: 'http', publicPathPrefixes: ['/api/checkout', '/api/orders'], calls: ['cart', 'inventory', 'catalog'], secrets: [...STORES, INVENTORY_CALLER, 'CUSTOMER_TOKEN_SECRET'] },
+  // { name: 'fulfillment', kind: 'worker', publicPathPrefixes: [], calls: [], secrets: STORES },
 ];
 
 /** Port every service listens on inside the pod (`PORT`). */

@@ -145,7 +145,7 @@ export interface EnvironmentSettings {
   readonly image: string;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   readonly requestTimeoutMs: number;
-  /** Secret with MONGODB_URI, REDIS_URL, ADMIN_TOKEN, created by the operator (docs/kubernetes.md). */
+  /** Secret with the keys of `SecretKey` (charts-ts/services.ts), created by the operator (docs/kubernetes.md "Secrets"). */
   readonly secretName: string;
   readonly shutdown: ShutdownSettings;
   readonly sizing: {

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   console.log(`bench: ${rounds} rounds x ${durationS} s per target, ${connections} connections (BENCH_ROUNDS, BENCH_DURATION_S, BENCH_CONNECTIONS)`);
   const stack = await ensureStack({ profile: 'bench' });
   const runId = Date.now().toString(36);
-  const env = { MONGODB_URI: stack.mongoUri.replace(/\/[^/]*$/, `/bench_${runId}`), REDIS_URL: stack.redisUrl, ADMIN_TOKEN: adminToken, LOG_LEVEL: 'info' };
+  const env = { MONGODB_URI: stack.mongoUri.replace(/\/[^/]*$/, `/bench_${runId}`), REDIS_URL: stack.redisUrl, ADMIN_TOKEN: adminToken, INTERNAL_TOKEN: `${adminToken}-internal`, INVENTORY_TOKEN: `${adminToken}-internal`, CUSTOMER_TOKEN_SECRET: `${adminToken}-customer`, LOG_LEVEL: 'info' };
   try {
     const { url: catalog, child: catalogProcess } = await startService('catalog', 9510, env);
     const product = await post(`${catalog}/api/catalog/products`, {

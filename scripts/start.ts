@@ -12,7 +12,7 @@ import { startEdge } from './lib/edge.js';
 import { Supervisor } from './lib/supervisor.js';
 import { localServices } from './lib/services.js';
 import { dataDir } from './lib/paths.js';
-import { adminTokenFile, localAdminToken } from './lib/admin-token.js';
+import { adminTokenFile, localSecretsEnv } from './lib/admin-token.js';
 
 const replicas = Number(process.env.REPLICAS ?? 2);
 // STACK_PORT_OFFSET moves every local port (stack, replicas, edge) so two checkouts can run side by side.
@@ -38,7 +38,8 @@ const common: NodeJS.ProcessEnv = {
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   MONGODB_URI: stack.mongoUri,
   REDIS_URL: stack.redisUrl,
-  ADMIN_TOKEN: localAdminToken(),
+  // Separate admin, service-to-service and customer-token secrets, as in the cluster (docs/kubernetes.md).
+  ...localSecretsEnv(),
   // Locally nothing needs time to notice readiness except the edge (1 s polls).
   SHUTDOWN_DELAY_MS: process.env.SHUTDOWN_DELAY_MS ?? '1500',
   SHUTDOWN_TIMEOUT_MS: process.env.SHUTDOWN_TIMEOUT_MS ?? '10000',
@@ -57,6 +58,7 @@ const edge = await startEdge({
   port: edgePort,
   routes: localServices.map((s) => ({ service: s.name, prefixes: s.prefixes, upstreams: Array.from({ length: replicas }, (_, i) => `http://127.0.0.1:${s.basePort + portOffset + i}`) })),
   log,
+  adminToken: common.ADMIN_TOKEN as string,
 });
 
 // Wait (bounded) for every service to have a ready replica, then say where things are.

@@ -23,7 +23,7 @@ import {
   Volume,
 } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { CONTAINER_PORT, SERVICE_PORT, type ServiceDefinition } from '../services.js';
+import { CONTAINER_PORT, SERVICE_PORT, secretEnv as secretEnvOf, type ServiceDefinition } from '../services.js';
 import type { Labels, ShutdownSettings, SpreadSettings, WorkloadSizing } from '../settings.js';
 import { selectorLabels, workloadLabels } from './labels.js';
 import { nodeHeapMiB } from './quantities.js';
@@ -91,8 +91,9 @@ export class ServiceWorkload extends Construct {
 
     const secret = Secret.fromSecretName(this, 'Secret', props.secretName);
     const secretEnv: Record<string, EnvValue> = {};
-    for (const key of props.definition.secrets) {
-      secretEnv[key] = EnvValue.fromSecretValue({ secret, key }, { optional: false });
+    for (const ref of props.definition.secrets) {
+      const { env, key } = secretEnvOf(ref);
+      secretEnv[env] = EnvValue.fromSecretValue({ secret, key }, { optional: false });
     }
 
     this.deployment = new Deployment(this, 'Deployment', {

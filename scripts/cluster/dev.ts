@@ -3,7 +3,7 @@
 //  1. images: the project's (from its Dockerfile, `image`), FerretDB and Redis
 //     (build-addons.sh), imported into containerd;
 //  2. the local data tier (manifests/local-data.yaml: FerretDB + Redis);
-//  3. the operator's Secret `shop-secrets` (MONGODB_URI, REDIS_URL, ADMIN_TOKEN) in
+//  3. the operator's Secret `shop-secrets` (MONGODB_URI, REDIS_URL, ADMIN_TOKEN, INTERNAL_TOKEN, CUSTOMER_TOKEN_SECRET) in
 //     k8s/dev's namespace, pointing the services at that data tier: configuration,
 //     not a fork of the manifests;
 //  4. `kubectl apply -R -f k8s/dev`, then a bounded wait for every Deployment.
@@ -65,11 +65,15 @@ export async function deployDev(): Promise<void> {
   kubectl(['apply', '-f', '-'], data);
 
   // 3. the operator's Secret
-  const tokenFile = join(paths.state, 'admin-token');
-  if (!existsSync(tokenFile)) {
-    mkdirSync(paths.state, { recursive: true });
-    writeFileSync(tokenFile, randomBytes(24).toString('hex'), { mode: 0o600 });
-  }
+  // One file per secret, each its own random value (issue 9, item 9: no service token doubles as the admin token).
+  const secretFile = (name: string) => {
+    const file = join(paths.state, name);
+    if (!existsSync(file)) {
+      mkdirSync(paths.state, { recursive: true });
+      writeFileSync(file, randomBytes(24).toString('hex'), { mode: 0o600 });
+    }
+    return readFileSync(file, 'utf8').trim();
+  };
   kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }));
   kubectl(['apply', '-f', '-'], JSON.stringify({
     apiVersion: 'v1',
@@ -78,7 +82,9 @@ export async function deployDev(): Promise<void> {
     stringData: {
       MONGODB_URI: 'mongodb://ferretdb.local-data.svc.cluster.local:27017/shop',
       REDIS_URL: 'redis://redis.local-data.svc.cluster.local:6379',
-      ADMIN_TOKEN: readFileSync(tokenFile, 'utf8').trim(),
+      ADMIN_TOKEN: secretFile('admin-token'),
+      INTERNAL_TOKEN: secretFile('internal-token'),
+      CUSTOMER_TOKEN_SECRET: secretFile('customer-token-secret'),
     },
   }));
 

@@ -3,17 +3,43 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dataDir } from './paths.js';
 
-export const adminTokenFile = path.join(dataDir, 'dev', 'admin-token');
+const secretsDir = path.join(dataDir, 'dev');
+
+export const adminTokenFile = path.join(secretsDir, 'admin-token');
+
+/** The secrets the local stack makes, one file each; the same keys as the cluster's Secret (docs/kubernetes.md). */
+export const LOCAL_SECRETS = ['ADMIN_TOKEN', 'INTERNAL_TOKEN', 'CUSTOMER_TOKEN_SECRET'] as const;
+export type LocalSecret = (typeof LOCAL_SECRETS)[number];
+
+/** `.data/dev/admin-token`, `.data/dev/internal-token`, ... */
+export const localSecretFile = (name: LocalSecret) => path.join(secretsDir, name.toLowerCase().replaceAll('_', '-'));
 
 /**
- * The local admin token: ADMIN_TOKEN when set, else a random one made once and
- * kept in .data/dev/admin-token (mode 600). Services have no default for it.
+ * A local secret: the environment variable when set, else a random value made
+ * once and kept in its file (mode 600). Each secret is separate (issue 9, item
+ * 9): a cart holding the service token cannot act as an admin.
  */
+export function localSecret(name: LocalSecret): string {
+  const fromEnv = process.env[name];
+  if (fromEnv) return fromEnv;
+  const file = localSecretFile(name);
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const value = randomBytes(24).toString('hex');
+  fs.writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+/** The local admin token (ADMIN_TOKEN or .data/dev/admin-token). Services have no default for it. */
 export function localAdminToken(): string {
-  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
-  if (fs.existsSync(adminTokenFile)) return fs.readFileSync(adminTokenFile, 'utf8').trim();
-  fs.mkdirSync(path.dirname(adminTokenFile), { recursive: true });
-  const token = randomBytes(24).toString('hex');
-  fs.writeFileSync(adminTokenFile, `${token}\n`, { mode: 0o600 });
-  return token;
+  return localSecret('ADMIN_TOKEN');
+}
+
+/**
+ * Every local secret as the env vars services read: the service token is
+ * INTERNAL_TOKEN at inventory and INVENTORY_TOKEN (and CATALOG's) at its callers.
+ */
+export function localSecretsEnv(): Record<string, string> {
+  const internal = localSecret('INTERNAL_TOKEN');
+  return { ADMIN_TOKEN: localSecret('ADMIN_TOKEN'), INTERNAL_TOKEN: internal, INVENTORY_TOKEN: internal, CUSTOMER_TOKEN_SECRET: localSecret('CUSTOMER_TOKEN_SECRET') };
 }

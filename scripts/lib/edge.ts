@@ -1,5 +1,7 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import httpProxy from 'http-proxy';
+import { apiSecurityHeaders, requestIdFrom } from '../../services/kit/index.js';
 
 export interface EdgeRoute {
   service: string;
@@ -20,6 +22,10 @@ export interface EdgeOptions {
   /** How often each replica's /readyz is polled. */
   healthIntervalMs?: number;
   log?: (line: string) => void;
+  /** Bearer token that may read `/edge/status` from anywhere (the admin token). */
+  adminToken?: string;
+  /** Whether loopback clients may read `/edge/status` without the token (default true). */
+  statusFromLoopback?: boolean;
 }
 
 export interface Edge {
@@ -31,13 +37,34 @@ export interface Edge {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The kit's API security headers: the edge's own answers carry the same as every service answer. */
+const SECURITY_HEADERS = Object.fromEntries(apiSecurityHeaders());
+
 function problem(res: http.ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/problem+json', ...headers });
-  res.end(JSON.stringify({ type: `urn:problem:edge_${status}`, title, status, detail }));
+  const requestId = String(res.getHeader('x-request-id') ?? '');
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify({ type: `urn:problem:edge_${status}`, title, status, detail, requestId }));
+}
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (`::ffff:127.0.0.1`). */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** The topology (replica addresses, ports) is for the operator: loopback clients or the admin token only. */
+function mayReadStatus(req: http.IncomingMessage, options: EdgeOptions): boolean {
+  if ((options.statusFromLoopback ?? true) && isLoopback(req.socket.remoteAddress)) return true;
+  const header = req.headers.authorization ?? '';
+  if (!options.adminToken || !header.startsWith('Bearer ')) return false;
+  return timingSafeEqual(digest(header.slice(7).trim()), digest(options.adminToken));
 }
 
 /**
@@ -92,9 +119,13 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   }
 
   const server = http.createServer((req, res) => {
+    // One request id from the edge on: the replica echoes it, the edge's own answers carry it.
+    const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
+    req.headers['x-request-id'] = requestId;
+    res.setHeader('x-request-id', requestId);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path === '/edge/status') {
-      res.writeHead(200, { 'content-type': 'application/json' });
+    if (path === '/edge/status' && mayReadStatus(req, options)) {
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify({ routes: prefixes, replicas: status() }, null, 2));
       return;
     }

@@ -13,7 +13,7 @@ export interface LocalService {
 }
 
 export const localServices: LocalService[] = [
-  { name: 'catalog', prefixes: ['/api/catalog'], basePort: 9100 },
+  { name: 'catalog', prefixes: ['/api/catalog'], basePort: 9100, calls: { INVENTORY_URL: 'inventory' } },
   { name: 'inventory', prefixes: ['/api/inventory'], basePort: 9200 },
   { name: 'cart', prefixes: ['/api/cart'], basePort: 9300, calls: { CATALOG_URL: 'catalog', INVENTORY_URL: 'inventory' } },
   { name: 'customers', prefixes: ['/api/customers'], basePort: 9600, calls: { CART_URL: 'cart', CHECKOUT_URL: 'checkout' } },

@@ -37,7 +37,7 @@ export function createCartApp(input: CartAppDeps): CartApp {
   const { config, logger, metrics, health } = input;
   const clients =
     input.clients ??
-    createClients({ catalogUrl: config.CATALOG_URL, inventoryUrl: config.INVENTORY_URL, inventoryToken: config.INVENTORY_TOKEN ?? config.ADMIN_TOKEN, timeoutMs: config.CART_CALL_TIMEOUT_MS, logger, metrics });
+    createClients({ catalogUrl: config.CATALOG_URL, inventoryUrl: config.INVENTORY_URL, inventoryToken: config.INVENTORY_TOKEN, timeoutMs: config.CART_CALL_TIMEOUT_MS, logger, metrics });
   const deps: CartDeps = {
     config,
     models: input.models,
@@ -45,8 +45,8 @@ export function createCartApp(input: CartAppDeps): CartApp {
     clock: input.clock ?? systemClock,
     lock: createLocker(input.redis, { prefix: input.lockPrefix ?? 'lock:cart', ttlMs: 10_000, waitMs: 5_000 }),
   };
-  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS } });
-  const router = createCartRouter({ ...deps, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET, config.ADMIN_TOKEN), redis: input.redis });
+  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, cors: config });
+  const router = createCartRouter({ ...deps, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET), redis: input.redis });
   cartApiDoc().serve(router);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

@@ -7,12 +7,10 @@ const url = (fallback: string) => z.string().url().default(fallback);
 /** Cart settings; the five cart questions map to these (docs/carts.md). */
 export const cartConfigShape = {
   ...baseConfigShape,
-  /** Shared secret; also the credential for inventory and the customer-token key unless the two below are set. */
-  ADMIN_TOKEN: adminTokenSchema,
-  /** Token sent to inventory's internal API (defaults to ADMIN_TOKEN). */
-  INVENTORY_TOKEN: adminTokenSchema.optional(),
-  /** HMAC key of customer tokens issued by the sign-in service (defaults to a key derived from ADMIN_TOKEN). */
-  CUSTOMER_TOKEN_SECRET: adminTokenSchema.optional(),
+  /** Token sent to inventory's internal API: inventory's INTERNAL_TOKEN, never the admin token (cart has no admin routes). */
+  INVENTORY_TOKEN: adminTokenSchema,
+  /** HMAC key of customer tokens issued by the sign-in service; a secret of its own. */
+  CUSTOMER_TOKEN_SECRET: adminTokenSchema,
   CATALOG_URL: url('http://catalog:8080'),
   INVENTORY_URL: url('http://inventory:8080'),
   /** Per-attempt deadline of calls to catalog and inventory. */

@@ -6,6 +6,7 @@ import type { CatalogModels } from './models.js';
 import { cacheControlOf, createCatalogRouter } from './routes.js';
 import { catalogFastPath } from './fast-path.js';
 import { catalogApiDoc } from './openapi.js';
+import { createAvailabilitySource, isLimitedProduct, type AvailabilitySource } from './availability.js';
 
 export interface CatalogDeps {
   config: CatalogConfig;
@@ -18,11 +19,15 @@ export interface CatalogDeps {
   subscriber: Redis;
   /** Redis namespace of the cache; tests use one per file. */
   cacheName?: string;
+  /** Defaults to inventory at INVENTORY_URL when it and INVENTORY_TOKEN are set, else none. */
+  availability?: AvailabilitySource;
 }
 
 export interface CatalogApp {
   app: Koa;
   cache: SharedCache<unknown>;
+  /** main.ts closes it; undefined when no inventory is configured. */
+  availability: AvailabilitySource | undefined;
 }
 
 /** Builds the catalog's Koa app and its cache from dependencies; no listening, no connecting. */
@@ -39,6 +44,11 @@ export function createCatalogApp(deps: CatalogDeps): CatalogApp {
     staleIfErrorMs: config.CATALOG_CACHE_STALE_IF_ERROR_MS,
     maxEntries: config.CATALOG_CACHE_MAX_ENTRIES,
   });
+  const availability =
+    deps.availability ??
+    (config.INVENTORY_URL && config.INVENTORY_TOKEN
+      ? createAvailabilitySource({ inventoryUrl: config.INVENTORY_URL, token: config.INVENTORY_TOKEN, ttlMs: config.CATALOG_AVAILABILITY_TTL_MS, timeoutMs: config.CATALOG_AVAILABILITY_TIMEOUT_MS, logger: logger.child({ module: 'availability' }), metrics })
+      : undefined);
   const app = createKoaApp({
     logger,
     metrics,
@@ -46,13 +56,14 @@ export function createCatalogApp(deps: CatalogDeps): CatalogApp {
     bodyLimit: config.BODY_LIMIT,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS },
-    fastPath: catalogFastPath(cache, cacheControlOf(config)),
+    fastPath: catalogFastPath(cache, cacheControlOf(config), availability ? isLimitedProduct : undefined),
+    cors: config,
   });
-  const router = createCatalogRouter({ config, models: deps.models, cache });
+  const router = createCatalogRouter({ config, models: deps.models, cache, availability });
   catalogApiDoc().serve(router);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
-  return { app, cache };
+  return { app, cache, availability };
 }
 
 /**

@@ -16,6 +16,14 @@ export const catalogConfigShape = {
   CATALOG_CACHE_MAX_ENTRIES: z.coerce.number().int().min(100).default(20_000),
   /** `Cache-Control: max-age` for browsers and CDNs. */
   CATALOG_HTTP_MAX_AGE_S: z.coerce.number().int().min(0).default(30),
+  /** Inventory, for availability of limited products on catalog reads; unset = no availability. */
+  INVENTORY_URL: z.string().url().optional(),
+  /** Inventory's INTERNAL_TOKEN (a service token, not the admin token); needed with INVENTORY_URL. */
+  INVENTORY_TOKEN: adminTokenSchema.optional(),
+  /** How long availability is reused per SKU (and the max-age of answers carrying it). */
+  CATALOG_AVAILABILITY_TTL_MS: z.coerce.number().int().min(100).max(60_000).default(1_500),
+  /** Deadline of one availability read; past it the page goes out without availability. */
+  CATALOG_AVAILABILITY_TIMEOUT_MS: z.coerce.number().int().min(10).max(5_000).default(300),
 } as const;
 
 export type CatalogConfig = Readonly<z.infer<z.ZodObject<typeof catalogConfigShape>>>;

@@ -12,7 +12,7 @@ const PRODUCT = /^\/api\/catalog\/products\/([a-z0-9-]{1,120})$/;
  * Anything else (a miss, a query string, a path the regex does not accept, a
  * 404) takes the full path, which validates and loads.
  */
-export function catalogFastPath(cache: SharedCache<unknown>, cacheControl: string): Middleware {
+export function catalogFastPath(cache: SharedCache<unknown>, cacheControl: string, skip?: (value: unknown) => boolean): Middleware {
   return function catalogFastPathMiddleware(ctx: Context, next: Next) {
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.querystring) return next();
     let key: string;
@@ -27,7 +27,8 @@ export function catalogFastPath(cache: SharedCache<unknown>, cacheControl: strin
       route = '/api/catalog/products/:idOrSlug';
     }
     const hit = cache.peek(key);
-    if (!hit || hit.value === null) return next();
+    // `skip`: answers that add live data (availability of limited products) take the full path.
+    if (!hit || hit.value === null || skip?.(hit.value)) return next();
     ctx.state.route = route;
     sendCached(ctx, hit, cacheControl);
     return undefined;

@@ -15,7 +15,7 @@ const models = await createCatalogModels(connection);
 
 addCatalogChecks(health, connection, redis);
 
-const { app, cache } = createCatalogApp({ config, logger, metrics, health, models, redis, subscriber });
+const { app, cache, availability } = createCatalogApp({ config, logger, metrics, health, models, redis, subscriber });
 await cache.start();
 
 await serveWithConfig(config, {
@@ -24,6 +24,7 @@ await serveWithConfig(config, {
   health,
   closers: [
     { name: 'cache', close: () => cache.stop() },
+    { name: 'availability', close: () => availability?.close() ?? Promise.resolve() },
     { name: 'redis', close: () => Promise.all([redis.quit(), subscriber.quit()]) },
     { name: 'mongo', close: () => connection.close() },
   ],

@@ -1,8 +1,10 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { AppError, notFound, requireAdmin, validate, type CacheResult, type SharedCache } from '../kit/index.js';
+import { BrokenCircuitError } from 'cockatiel';
+import { AppError, isCallerError, notFound, requireAdmin, validate, type CacheResult, type SharedCache } from '../kit/index.js';
 import type { CatalogConfig } from './config.js';
 import type { CatalogModels } from './models.js';
+import { withAvailability, type AvailabilitySource } from './availability.js';
 import { bulkImportSchema, categoryInputSchema, idOrSlugSchema, listQuerySchema, productInputSchema, productPatchSchema } from './domain/schemas.js';
 import { bulkImport, createProduct, deleteProduct, getProduct, listProducts, updateProduct } from './domain/products.js';
 import { createCategory, deleteCategory, listCategories, putCategory } from './domain/categories.js';
@@ -11,6 +13,8 @@ export interface CatalogRouteDeps {
   config: Pick<CatalogConfig, 'ADMIN_TOKEN' | 'CATALOG_HTTP_MAX_AGE_S' | 'CATALOG_CACHE_REVALIDATE_MS' | 'CATALOG_CACHE_STALE_IF_ERROR_MS'>;
   models: CatalogModels;
   cache: SharedCache<unknown>;
+  /** Availability of limited products from inventory; absent = none shown. */
+  availability?: AvailabilitySource;
 }
 
 /**
@@ -33,12 +37,19 @@ export function sendCached(ctx: Context, result: CacheResult<unknown>, cacheCont
   ctx.body = result.json;
 }
 
-/** Reads through the cache; a database failure with nothing stale to serve is a 503, not a 500. */
+/** MongoDB and mongoose name their connection, selection and timeout errors `Mongo...`. */
+const isDatabaseFailure = (error: unknown) => error instanceof BrokenCircuitError || /^Mongo/.test(String((error as Error | undefined)?.name));
+
+/**
+ * Reads through the cache. A database failure with nothing stale to serve is a
+ * 503 carrying its cause (logged by the error middleware); a caller's error
+ * keeps its 4xx, and anything else stays a 500 (a bug, not an outage).
+ */
 async function cached(cache: SharedCache<unknown>, key: string, load: () => Promise<unknown>): Promise<CacheResult<unknown>> {
   try {
     return await cache.get(key, load);
   } catch (error) {
-    if (error instanceof AppError) throw error;
+    if (error instanceof AppError || isCallerError(error) || !isDatabaseFailure(error)) throw error;
     throw new AppError(503, 'catalog_unavailable', 'Service unavailable', { detail: 'the catalog database is unreachable and this item is not cached', headers: { 'retry-after': '5' }, cause: error });
   }
 }
@@ -56,6 +67,13 @@ export function createCatalogRouter(deps: CatalogRouteDeps): Router {
   const router = new Router({ prefix: '/api/catalog' });
   const admin = requireAdmin(deps.config.ADMIN_TOKEN);
   const cacheControl = cacheControlOf(deps.config);
+  // Availability moves fast: answers carrying it may be reused only as long as it is.
+  const liveCacheControl = `public, max-age=${Math.max(1, Math.round((deps.availability?.ttlMs ?? 1_000) / 1000))}`;
+  const sendWithAvailability = async (ctx: Context, result: CacheResult<unknown>) => {
+    const live = await withAvailability(result, deps.availability);
+    if (live) sendCached(ctx, live, liveCacheControl);
+    else sendCached(ctx, result, cacheControl);
+  };
   const written = async (ctx: Context, status: number, body: unknown) => {
     await cache.invalidateAll();
     ctx.set('cache-control', 'no-store');
@@ -66,14 +84,14 @@ export function createCatalogRouter(deps: CatalogRouteDeps): Router {
   router.get('/products', async (ctx) => {
     const query = validate(listQuerySchema, ctx.query, 'query');
     const result = await cached(cache, `l:${canonical(query)}`, () => listProducts(models, query));
-    sendCached(ctx, result, cacheControl);
+    await sendWithAvailability(ctx, result);
   });
 
   router.get('/products/:idOrSlug', async (ctx) => {
     const { idOrSlug } = validate(idOrSlugSchema, ctx.params, 'params');
     const result = await cached(cache, `p:${idOrSlug}`, () => getProduct(models, idOrSlug));
     if (result.value === null) throw notFound(`product ${idOrSlug} does not exist`);
-    sendCached(ctx, result, cacheControl);
+    await sendWithAvailability(ctx, result);
   });
 
   router.get('/categories', async (ctx) => {

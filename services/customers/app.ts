@@ -44,7 +44,7 @@ export function createCustomersApp(input: CustomersAppDeps): CustomersApp {
     limiter: createSignInLimiter(redis, config, input.limiterPrefix),
     redis,
     clock: input.clock ?? systemClock,
-    customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET, config.ADMIN_TOKEN),
+    customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET),
     tokenTtlS: config.CUSTOMER_TOKEN_TTL_S,
     clients,
   });

@@ -7,10 +7,8 @@ const url = (fallback: string) => z.string().url().default(fallback);
 /** Customers settings (docs/customers.md). */
 export const customersConfigShape = {
   ...baseConfigShape,
-  /** Shared secret; the customer-token key is derived from it unless CUSTOMER_TOKEN_SECRET is set. */
-  ADMIN_TOKEN: adminTokenSchema,
-  /** HMAC key of customer tokens; must equal the cart's, checkout's and support's. */
-  CUSTOMER_TOKEN_SECRET: adminTokenSchema.optional(),
+  /** HMAC key of customer tokens (a secret of its own); must equal the cart's, checkout's and support's. */
+  CUSTOMER_TOKEN_SECRET: adminTokenSchema,
   CART_URL: url('http://cart:8080'),
   CHECKOUT_URL: url('http://checkout:8080'),
   /** Per-attempt deadline of calls to cart and checkout. */

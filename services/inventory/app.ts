@@ -41,7 +41,8 @@ export function createInventoryApp(deps: InventoryDeps): InventoryApp {
   const sweeps = createInventorySweeps({ ...domain, config, logger, metrics });
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS } });
   const admin = requireAdmin(config.ADMIN_TOKEN);
-  const internal = config.INTERNAL_TOKEN ? requireAnyToken([config.INTERNAL_TOKEN, config.ADMIN_TOKEN]) : admin;
+  // Admins may do what services do; services never what admins do (issue 9, item 9).
+  const internal = requireAnyToken([config.INTERNAL_TOKEN, config.ADMIN_TOKEN]);
   const router = createInventoryRouter({ ...domain, config, admin, internal, sweeps });
   inventoryApiDoc().serve(router);
   app.use(router.routes());

@@ -8,8 +8,8 @@ export const inventoryConfigShape = {
   ...baseConfigShape,
   /** Admin API: set/adjust stock, audit, invariant check. */
   ADMIN_TOKEN: adminTokenSchema,
-  /** Service-to-service token for holds and stock reads; when unset, ADMIN_TOKEN is accepted there too. */
-  INTERNAL_TOKEN: adminTokenSchema.optional(),
+  /** Service-to-service token for holds, stock and availability reads (callers send it as INVENTORY_TOKEN); a secret of its own, no default. */
+  INTERNAL_TOKEN: adminTokenSchema,
   /** Hold lifetime when the caller does not ask for one (15 min). */
   HOLD_DEFAULT_TTL_S: int(1, 86_400, 900),
   /** Longest hold lifetime a caller may ask for (1 h). */

@@ -6,6 +6,7 @@ import { checkInvariant } from './domain/check.js';
 import { commit, getHold, modify, release, reserve, usage, type HoldDeps } from './domain/holds.js';
 import { adjustStock, getStock, listAdjustments, setStock } from './domain/stock.js';
 import { setStockBulk } from './domain/bulk-stock.js';
+import { availabilityOf, availabilityQuery } from './domain/availability.js';
 import type { InventorySweeps } from './sweepers.js';
 import { adjustBody, bulkStockBody, extendBody, holdParams, listQuery, modifyBody, reserveBody, setStockBody, skuParams, usageQuery } from './schemas.js';
 
@@ -29,6 +30,13 @@ export function createInventoryRouter(deps: InventoryRouteDeps): Router {
     const stock = await getStock(deps, sku);
     ctx.set('cache-control', 'no-store');
     ctx.body = { sku, available: stock.available, inStock: stock.available > 0 };
+  });
+
+  // Catalog's product pages: many SKUs in one read, services only.
+  router.get('/availability', internal, async (ctx) => {
+    const { skus } = validate(availabilityQuery, ctx.query, 'query');
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { items: await availabilityOf(deps, skus) };
   });
 
   router.get('/stock/:sku', internal, async (ctx) => {

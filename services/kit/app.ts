@@ -5,7 +5,8 @@ import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Health } from './health.js';
 import type { Middleware } from 'koa';
-import { jsonBody, observe, type AccessLogOptions, probes, problemErrors, rejectOperatorInput, requestContextScope, requestId, requestTimeout, securityHeaders } from './middleware.js';
+import { corsMiddleware, type CorsSettings } from './cors.js';
+import { jsonBody, observe, type AccessLogOptions, probes, problemErrors, recordHelmetHeaders, rejectOperatorInput, requestContextScope, requestId, requestTimeout, securityHeaders } from './middleware.js';
 
 export interface KoaAppOptions {
   logger: Logger;
@@ -24,6 +25,8 @@ export interface KoaAppOptions {
    * Request id, metrics, access log and security headers still apply.
    */
   fastPath?: Middleware;
+  /** CORS for browser storefronts (the CORS_* settings of the base config); none when absent. */
+  cors?: CorsSettings;
 }
 
 /**
@@ -48,6 +51,11 @@ const API_SECURITY_HEADERS = {
   xXssProtection: false,
 };
 
+/** The security headers of every API answer, as name/value pairs: for proxies in front of the services (the local edge). */
+export function apiSecurityHeaders(): Array<[string, string]> {
+  return recordHelmetHeaders(helmet(API_SECURITY_HEADERS) as Parameters<typeof recordHelmetHeaders>[0]);
+}
+
 /**
  * The Koa app every service starts from: request id, access log and metrics,
  * security headers, an optional fast path for cached reads, request scope
@@ -63,6 +71,8 @@ export function createKoaApp(options: KoaAppOptions): Koa {
   app.use(requestId());
   app.use(observe(logger, metrics, health, options.accessLog));
   app.use(securityHeaders(helmet(API_SECURITY_HEADERS) as Parameters<typeof securityHeaders>[0]));
+  // Before the fast path, authentication and any limiter: a preflight carries no credentials.
+  if (options.cors) app.use(corsMiddleware(options.cors));
   if (options.fastPath) app.use(options.fastPath);
   app.use(requestContextScope());
   app.use(problemErrors(logger));

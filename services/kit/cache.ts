@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { circuitBreaker, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { Redis } from 'ioredis';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
+import { isCallerError, isDependencyFailure } from './errors.js';
 
 export interface CacheOptions {
   /** Namespace in Redis and label in metrics, e.g. 'catalog'. */
@@ -58,8 +59,10 @@ export function etagOf(value: unknown, json = JSON.stringify(value)): string {
  *   This stays correct when a slow reader writes an old value after the bump
  *   (its entry carries the old generation), at the price of re-loading hot keys.
  * - Concurrent misses for one key in one process share one load (single flight).
- * - Loads go through a circuit breaker; when they fail, the newest stored entry
- *   of any generation is served if younger than `staleIfErrorMs`.
+ * - Loads go through a circuit breaker that counts dependency failures only
+ *   (`isDependencyFailure`); when a load fails that way, the newest stored entry
+ *   of any generation is served if younger than `staleIfErrorMs`. A caller
+ *   error (bad input) is rethrown as it is: no breaker count, no stale answer.
  */
 export class SharedCache<T> {
   private readonly lru: LRUCache<string, Entry<T>>;
@@ -81,7 +84,8 @@ export class SharedCache<T> {
     this.revalidateMs = options.revalidateMs ?? 60_000;
     this.staleIfErrorMs = options.staleIfErrorMs ?? 24 * 3_600_000;
     this.lru = new LRUCache({ max: options.maxEntries ?? 10_000 });
-    this.breaker = circuitBreaker(handleAll, { halfOpenAfter: 5_000, breaker: new ConsecutiveBreaker(3) });
+    // Only dependency failures count: a request's bad input must not open the breaker for everyone.
+    this.breaker = circuitBreaker(handleWhen(isDependencyFailure), { halfOpenAfter: 5_000, breaker: new ConsecutiveBreaker(3) });
     this.lookups = options.metrics?.counter('cache_requests_total', 'Cache lookups by result', ['cache', 'result']);
     this.genKey = `cache:${options.name}:gen`;
     this.channel = `cache:${options.name}:invalidate`;
@@ -178,6 +182,7 @@ export class SharedCache<T> {
       void this.writeShared(key, entry);
       return this.result(entry, 'miss', entry.storedAt);
     } catch (error) {
+      if (isCallerError(error)) throw error;
       const fallback = [local, shared].filter((e): e is Entry<T> => e !== undefined).sort((a, b) => b.storedAt - a.storedAt)[0];
       if (fallback && now - fallback.storedAt < this.staleIfErrorMs) {
         this.options.logger.warn({ err: error, key }, 'load failed, serving stale');

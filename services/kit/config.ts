@@ -8,6 +8,10 @@ export class ConfigError extends Error {
 const mongoUri = z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// URI');
 const redisUrl = z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL');
 const ms = (fallback: number) => z.coerce.number().int().min(0).max(600_000).default(fallback);
+/** A comma-separated list, trimmed, empties dropped. */
+const list = <T extends z.ZodTypeAny>(item: T, fallback: string) =>
+  z.string().default(fallback).transform((raw) => raw.split(',').map((s) => s.trim()).filter(Boolean)).pipe(z.array(item));
+const headerName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be header names separated by commas');
 
 /**
  * Settings every service shares. Defaults are documented in the README's
@@ -30,6 +34,15 @@ export const baseConfigShape = {
   /** Requests slower than this are always written to the access log. */
   ACCESS_LOG_SLOW_MS: z.coerce.number().int().min(0).default(500),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('256kb'),
+  /** Browser origins allowed to call the API (`https://shop.example,https://m.shop.example`, or `*`); none by default. */
+  CORS_ORIGINS: list(z.string().regex(/^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/, 'must be origins like https://shop.example separated by commas, or *'), ''),
+  CORS_METHODS: list(z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']), 'GET,HEAD,POST,PUT,PATCH,DELETE'),
+  /** Request headers a storefront may send. */
+  CORS_ALLOW_HEADERS: list(headerName, 'Content-Type,Authorization,X-Cart-Token,Idempotency-Key,X-Request-Id,If-None-Match'),
+  /** Response headers a storefront's script may read. */
+  CORS_EXPOSE_HEADERS: list(headerName, 'X-Request-Id,Retry-After,ETag,Location,X-Cache,RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset,RateLimit-Policy'),
+  /** How long browsers cache a preflight answer (Chromium caps it at 2 h). */
+  CORS_MAX_AGE_S: z.coerce.number().int().min(0).max(86_400).default(600),
 } as const;
 
 export const adminTokenSchema = z.string().min(16, 'must be at least 16 characters');

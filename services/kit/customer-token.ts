@@ -6,9 +6,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * `v1.<base64url customerId>.<expiry epoch s>.<base64url HMAC-SHA256 of the rest>`.
  */
 
-/** The key for customer tokens: the configured secret, or one derived from ADMIN_TOKEN for local stacks. */
-export function customerTokenKey(secret: string | undefined, adminToken: string): Buffer {
-  return secret ? Buffer.from(secret) : createHmac('sha256', adminToken).update('customer-token-v1').digest();
+/**
+ * The key for customer tokens: CUSTOMER_TOKEN_SECRET, a secret of its own in
+ * every service that signs or verifies them, never derived from ADMIN_TOKEN
+ * (issue 9, item 9); the local stack and the manifests provide it.
+ */
+export function customerTokenKey(secret: string): Buffer {
+  return Buffer.from(secret);
 }
 
 /** Signs a token for `customerId` that expires at `expiresAtMs`. */

@@ -57,3 +57,23 @@ export const unprocessable = (code: string, detail: string, extra?: Record<strin
 
 export const unavailable = (code: string, detail: string, retryAfterS = 5) =>
   new AppError(503, code, 'Service unavailable', { detail, headers: { 'retry-after': String(retryAfterS) } });
+
+/** Mongoose's errors for a value that does not fit its field: the input's fault, not the database's. */
+const CALLER_ERROR_NAMES = new Set(['CastError', 'ValidationError', 'ValidatorError', 'StrictModeError', 'ZodError']);
+
+/**
+ * True when an error was caused by the request (an AppError or http-error below
+ * 500, a validation or cast error), false when a dependency or our own code
+ * failed. Circuit breakers count only the latter: a client sending bad input
+ * must not open a breaker that then fails every other client (issue 9, item 1).
+ */
+export function isCallerError(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const e = error as { status?: unknown; statusCode?: unknown; name?: unknown };
+  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  if (status !== undefined) return status >= 400 && status < 500;
+  return typeof e.name === 'string' && CALLER_ERROR_NAMES.has(e.name);
+}
+
+/** The complement of isCallerError: what a breaker and a 503 are for. */
+export const isDependencyFailure = (error: unknown): boolean => !isCallerError(error);

@@ -25,3 +25,4 @@ export * from './customer-token.js';
 export * from './openapi.js';
 export * from './customer-session.js';
 export * from './attempt-limit.js';
+export * from './cors.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next, Middleware } from 'koa';
-import { AppError, badRequest } from './errors.js';
+import { AppError, badRequest, isCallerError } from './errors.js';
 import { requestContext, type Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Health } from './health.js';
@@ -9,11 +9,15 @@ import { findOperatorKeys } from './validate.js';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
+/** The caller's request id when it looks sane, else a new one (shared with the local edge). */
+export function requestIdFrom(incoming: string | undefined): string {
+  return incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
 /** Takes the caller's `x-request-id` when it looks sane, else makes one; echoes it back. */
 export function requestId(): Middleware {
   return function requestIdMiddleware(ctx: Context, next: Next) {
-    const incoming = ctx.get('x-request-id');
-    const id = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const id = requestIdFrom(ctx.get('x-request-id'));
     ctx.state.requestId = id;
     ctx.set('x-request-id', id);
     return next();
@@ -89,22 +93,50 @@ interface HttpishError {
   type?: string;
 }
 
+/** Statuses a router or body parser answers on its own: kept as they are, with a problem body. */
+const PROTOCOL_CODES: Record<number, string> = {
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  411: 'length_required',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  501: 'not_implemented',
+};
+
+/** The methods the routes matching this path accept (from @koa/router's `ctx.matched`), for `Allow`. */
+function allowedMethodsOf(ctx: Context): string[] {
+  const matched = (ctx as Context & { matched?: Array<{ methods?: string[] }> }).matched ?? [];
+  return [...new Set(matched.flatMap((layer) => layer.methods ?? []))];
+}
+
 /**
  * First middleware after the request id: every error becomes a problem-JSON body
- * (RFC 9457). AppErrors and http-errors marked `expose` keep their message;
- * anything else is logged with the request id and answered as a bare 500.
+ * (RFC 9457). AppErrors and http-errors marked `expose` keep their message; a
+ * router's 405 or 501 stays what it is, and every 405 carries `Allow` (RFC 9110
+ * 15.5.6) whether the router threw it or set it. Every 5xx is logged with its
+ * cause; unknown errors are answered as a bare 500.
  */
 export function problemErrors(logger: Logger): Middleware {
   return async function problemErrorsMiddleware(ctx: Context, next: Next) {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError(404, 'not_found', 'Not found', { detail: `no route for ${ctx.method} ${ctx.path}` });
+      // A router told not to throw sets 405/501 and Allow but no body.
+      if ((ctx.status === 405 || ctx.status === 501) && (ctx.body === undefined || ctx.body === null)) throw Object.assign(new Error(ctx.message), { status: ctx.status, expose: true });
     } catch (error) {
       const problem = toProblem(error);
-      if (problem.status >= 500 && !(error instanceof AppError)) logger.error({ err: error }, 'unhandled error');
+      if (problem.status >= 500) {
+        const known = error instanceof AppError || problem.status === 501;
+        if (known) logger.warn({ err: error, status: problem.status }, 'answered with a server error');
+        else logger.error({ err: error }, 'unhandled error');
+      }
       ctx.status = problem.status;
       ctx.type = 'application/problem+json';
       for (const [name, value] of Object.entries(problem.headers)) ctx.set(name, value);
+      if (problem.status === 405 || problem.status === 501) {
+        const allow = ctx.response.get('allow') || allowedMethodsOf(ctx).join(', ');
+        if (allow) ctx.set('allow', allow);
+      }
       ctx.body = { ...problem.body, requestId: ctx.state.requestId };
     }
   };
@@ -119,12 +151,18 @@ function toProblem(error: unknown): { status: number; headers: Record<string, st
   }
   const httpish = (error ?? {}) as HttpishError;
   const status = httpish.status ?? httpish.statusCode ?? 500;
+  if (PROTOCOL_CODES[status] && (status < 500 ? httpish.expose : true)) {
+    return { status, headers: {}, body: { type: `urn:problem:${PROTOCOL_CODES[status]}`, title: httpish.message ?? 'Request not supported', status } };
+  }
   if (status < 500 && httpish.expose) {
-    const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request';
     const fields = status === 400 ? [{ field: 'body', message: httpish.message ?? 'invalid' }] : undefined;
-    const body: Record<string, unknown> = { type: `urn:problem:${code}`, title: httpish.message ?? 'Bad request', status };
+    const body: Record<string, unknown> = { type: 'urn:problem:bad_request', title: httpish.message ?? 'Bad request', status };
     if (fields) body.errors = fields;
     return { status, headers: {}, body };
+  }
+  // A value mongoose could not cast or validate reached a query: the input's fault (see isCallerError).
+  if (isCallerError(error)) {
+    return { status: 400, headers: {}, body: { type: 'urn:problem:validation_failed', title: 'Request is invalid', status: 400, detail: 'a value does not fit its field' } };
   }
   return { status: 500, headers: {}, body: { type: 'urn:problem:internal', title: 'Internal server error', status: 500 } };
 }
@@ -160,13 +198,14 @@ export function jsonBody(parser: Middleware): Middleware {
   };
 }
 
+type HelmetLike = (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
+
 /**
- * Security headers chosen by helmet. Our options are static, so helmet runs once
- * at start against a recording response and each request gets the recorded
- * headers: the same output as running helmet per request, without its per-request
- * middleware chain.
+ * Runs helmet once against a recording response and returns the headers it set.
+ * Our options are static, so every response can get the recorded list: the same
+ * output as running helmet per request, without its per-request middleware chain.
  */
-export function securityHeaders(helmetMiddleware: (req: unknown, res: unknown, next: (error?: unknown) => void) => void): Middleware {
+export function recordHelmetHeaders(helmetMiddleware: HelmetLike): Array<[string, string]> {
   const headers: Array<[string, string]> = [];
   const recorder = {
     setHeader: (name: string, value: string | number | string[]) => headers.push([name, String(value)]),
@@ -176,6 +215,12 @@ export function securityHeaders(helmetMiddleware: (req: unknown, res: unknown, n
   helmetMiddleware({ headers: {} }, recorder, (error) => {
     if (error) throw error;
   });
+  return headers;
+}
+
+/** Security headers chosen by helmet, recorded once (recordHelmetHeaders) and set on every response. */
+export function securityHeaders(helmetMiddleware: HelmetLike): Middleware {
+  const headers = recordHelmetHeaders(helmetMiddleware);
   return function securityHeadersMiddleware(ctx: Context, next: Next) {
     for (const [name, value] of headers) ctx.res.setHeader(name, value);
     return next();

@@ -64,7 +64,7 @@ export function createSupportApp(deps: SupportAppDeps): SupportApp {
   const tickets = createTicketRouter({
     models, clock, clients, redis,
     lock: createLocker(redis, { prefix: `lock:${namespace}:ticket`, ttlMs: 10_000, waitMs: 5_000 }),
-    customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET, config.ADMIN_TOKEN),
+    customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET),
     adminToken: config.ADMIN_TOKEN,
     createLimiter: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${namespace}:tickets-per-client`, points: config.SUPPORT_TICKETS_PER_CLIENT, duration: config.SUPPORT_TICKETS_WINDOW_S }),
   });

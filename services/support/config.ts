@@ -6,9 +6,10 @@ const int = (min: number, max: number, fallback: number) => z.coerce.number().in
 /** Support settings (docs/customers.md, "Support"). */
 export const supportConfigShape = {
   ...baseConfigShape,
-  /** Guards the admin routes (FAQ edits, ticket handling); customer-token key derived from it unless CUSTOMER_TOKEN_SECRET is set. */
+  /** Guards the admin routes (FAQ edits, ticket handling). */
   ADMIN_TOKEN: adminTokenSchema,
-  CUSTOMER_TOKEN_SECRET: adminTokenSchema.optional(),
+  /** HMAC key of customer tokens (verifies signed-in shoppers); the same as the customers service's. */
+  CUSTOMER_TOKEN_SECRET: adminTokenSchema,
   /** Checkout answers whether an order belongs to the shopper opening a ticket. */
   CHECKOUT_URL: z.string().url().default('http://checkout:8080'),
   SUPPORT_CALL_TIMEOUT_MS: int(50, 30_000, 2_000),

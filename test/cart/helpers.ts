@@ -3,7 +3,7 @@ import { cartConfigShape } from '../../services/cart/config.js';
 import { createCartModels, type CartModels } from '../../services/cart/models.js';
 import { createCartApp, type CartApp } from '../../services/cart/app.js';
 import { customerTokenKey, signCustomerToken } from '../../services/kit/index.js';
-import { TEST_ADMIN_TOKEN, testObservability, testServers } from '../helpers/env.js';
+import { TEST_CUSTOMER_TOKEN_SECRET, TEST_INTERNAL_TOKEN, testObservability, testServers } from '../helpers/env.js';
 import type { Connection } from 'mongoose';
 import { startCatalog, type CatalogUnderTest } from '../helpers/catalog.js';
 import { startInventory, type InventoryUnderTest } from '../inventory/helpers.js';
@@ -21,14 +21,14 @@ export interface CartUnderTest extends CartApp {
 export async function startCart(options: { dbName: string; catalogUrl: string; inventoryUrl: string; clock: Clock; env?: Record<string, string> }): Promise<CartUnderTest> {
   const { mongoUri, redisUrl } = testServers();
   const config = loadConfig(cartConfigShape, {
-    MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, CATALOG_URL: options.catalogUrl, INVENTORY_URL: options.inventoryUrl, CART_CALL_TIMEOUT_MS: '1000', ...options.env,
+    MONGODB_URI: mongoUri, REDIS_URL: redisUrl, INVENTORY_TOKEN: TEST_INTERNAL_TOKEN, CUSTOMER_TOKEN_SECRET: TEST_CUSTOMER_TOKEN_SECRET, CATALOG_URL: options.catalogUrl, INVENTORY_URL: options.inventoryUrl, CART_CALL_TIMEOUT_MS: '1000', ...options.env,
   });
   const { logger, metrics, health } = testObservability('cart');
   const connection = await connectMongo(mongoUri, { logger, dbName: options.dbName, serverSelectionTimeoutMs: 2_000 });
   const redis = await connectRedis(createRedis(redisUrl, logger));
   const models = await createCartModels(connection);
   const cart = createCartApp({ config, logger, metrics, health, models, redis, clock: options.clock, lockPrefix: `lock:${options.dbName}` });
-  const key = customerTokenKey(config.CUSTOMER_TOKEN_SECRET, config.ADMIN_TOKEN);
+  const key = customerTokenKey(config.CUSTOMER_TOKEN_SECRET);
   return {
     ...cart, models, connection, redis,
     customerToken: (customerId) => signCustomerToken(key, customerId, options.clock.now() + 3_600_000 * 24 * 365),

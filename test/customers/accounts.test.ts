@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { customerTokenKey, ManualClock, verifyCustomerToken } from '../../services/kit/index.js';
 import { createPasswordHasher, type PasswordHasher } from '../../services/customers/domain/passwords.js';
-import { TEST_ADMIN_TOKEN, uniqueName } from '../helpers/env.js';
+import { TEST_CUSTOMER_TOKEN_SECRET, uniqueName } from '../helpers/env.js';
 import { startCart, type CartUnderTest } from '../cart/helpers.js';
 import { startCustomers, type CustomersUnderTest } from './helpers.js';
 
 const dbName = uniqueName(import.meta.url);
 const clock = new ManualClock(Date.now());
-const key = customerTokenKey(undefined, TEST_ADMIN_TOKEN);
+const key = customerTokenKey(TEST_CUSTOMER_TOKEN_SECRET);
 let replicaA: CustomersUnderTest;
 let replicaB: CustomersUnderTest;
 let cart: CartUnderTest;

@@ -2,7 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { customerTokenKey, ManualClock, verifyCustomerToken } from '../../services/kit/index.js';
-import { TEST_ADMIN_TOKEN, uniqueName } from '../helpers/env.js';
+import { TEST_CUSTOMER_TOKEN_SECRET, uniqueName } from '../helpers/env.js';
 import type { Product } from '../helpers/catalog.js';
 import { admin } from '../inventory/helpers.js';
 import { startCartStack, type CartStack } from '../cart/helpers.js';
@@ -96,7 +96,7 @@ describe('per-customer cap on limited items, end to end', () => {
 
     // The 3 are bought (checkout commits the hold, done here directly on inventory) and the line leaves the cart:
     // the orders still count, so the empty cart cannot take another one.
-    const customerId = verifyCustomerToken(customerTokenKey(undefined, TEST_ADMIN_TOKEN), second.body.token, clock.now());
+    const customerId = verifyCustomerToken(customerTokenKey(TEST_CUSTOMER_TOKEN_SECRET), second.body.token, clock.now());
     const stored = await stack.cart.models.Cart.findById(`c-${customerId}`).lean();
     const line = stored?.lines.find((l) => l.productId === sneaker.id);
     assert.ok(line?.hold);

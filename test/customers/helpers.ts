@@ -7,7 +7,7 @@ import { customersConfigShape } from '../../services/customers/config.js';
 import { createCustomersModels, type CustomersModels } from '../../services/customers/models.js';
 import { createCustomersApp, type CustomersApp } from '../../services/customers/app.js';
 import type { PasswordHasher } from '../../services/customers/domain/passwords.js';
-import { TEST_ADMIN_TOKEN, testObservability, testServers } from '../helpers/env.js';
+import { TEST_CUSTOMER_TOKEN_SECRET, testObservability, testServers } from '../helpers/env.js';
 
 export interface CustomersUnderTest extends CustomersApp {
   models: CustomersModels;
@@ -23,7 +23,7 @@ export interface CustomersUnderTest extends CustomersApp {
 export async function startCustomers(options: { dbName: string; limiterPrefix?: string; cartUrl?: string; checkoutUrl?: string; clock?: Clock; env?: Record<string, string>; passwords?: PasswordHasher }): Promise<CustomersUnderTest> {
   const { mongoUri, redisUrl } = testServers();
   const config = loadConfig(customersConfigShape, {
-    MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    MONGODB_URI: mongoUri, REDIS_URL: redisUrl, CUSTOMER_TOKEN_SECRET: TEST_CUSTOMER_TOKEN_SECRET,
     CART_URL: options.cartUrl ?? 'http://127.0.0.1:9', CHECKOUT_URL: options.checkoutUrl ?? 'http://127.0.0.1:9',
     CUSTOMERS_CALL_TIMEOUT_MS: '1000', CUSTOMERS_SCRYPT_LOG_N: '12', ...options.env,
   });

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import Koa from 'koa';
 import request from 'supertest';
 import { bearerToken, customerTokenKey, verifyCustomerToken } from '../../services/kit/index.js';
-import { TEST_ADMIN_TOKEN, uniqueName } from '../helpers/env.js';
+import { TEST_CUSTOMER_TOKEN_SECRET, uniqueName } from '../helpers/env.js';
 import { freePort } from '../helpers/ferretdb.js';
 import { listen, startCustomers, type CustomersUnderTest } from './helpers.js';
 
 const dbName = uniqueName(import.meta.url);
-const key = customerTokenKey(undefined, TEST_ADMIN_TOKEN);
+const key = customerTokenKey(TEST_CUSTOMER_TOKEN_SECRET);
 let checkout: Awaited<ReturnType<typeof listen>>;
 let customers: CustomersUnderTest;
 let down: CustomersUnderTest;

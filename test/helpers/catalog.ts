@@ -39,7 +39,7 @@ export async function startCatalog(options: { dbName: string; env?: Record<strin
   const redis = await connectRedis(createRedis(redisUrl, logger));
   const subscriber = await connectRedis(createRedis(redisUrl, logger, { enableOfflineQueue: true, commandTimeout: undefined }));
   const models = await createCatalogModels(connection);
-  const { app, cache } = createCatalogApp({ config, logger, metrics, health, models, redis, subscriber, cacheName: options.dbName });
+  const { app, cache, availability } = createCatalogApp({ config, logger, metrics, health, models, redis, subscriber, cacheName: options.dbName });
   addCatalogChecks(health, connection, redis);
   await cache.start();
   const server = http.createServer(app.callback());
@@ -66,6 +66,7 @@ export async function startCatalog(options: { dbName: string; env?: Record<strin
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await cache.stop();
+      await availability?.close();
       health.close();
       await Promise.all([redis.quit(), subscriber.quit()]);
       await connection.dropDatabase().catch(() => undefined);

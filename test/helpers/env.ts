@@ -30,3 +30,6 @@ export function testObservability(service = 'test') {
 }
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The service-to-service token: inventory's INTERNAL_TOKEN, its callers' INVENTORY_TOKEN; never the admin token. */
+export const TEST_INTERNAL_TOKEN = 'test-internal-token-0123456789';
+export const TEST_CUSTOMER_TOKEN_SECRET = 'test-customer-token-secret-0123456789';

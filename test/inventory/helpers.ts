@@ -11,7 +11,7 @@ import { createInventoryModels, type InventoryModels } from '../../services/inve
 import { createInventoryApp } from '../../services/inventory/app.js';
 import type { InventorySweeps } from '../../services/inventory/sweepers.js';
 import type { HoldDeps } from '../../services/inventory/domain/holds.js';
-import { TEST_ADMIN_TOKEN, testObservability, testServers } from '../helpers/env.js';
+import { TEST_ADMIN_TOKEN, TEST_INTERNAL_TOKEN, testObservability, testServers } from '../helpers/env.js';
 
 export interface InventoryUnderTest {
   app: Koa;
@@ -30,7 +30,7 @@ export interface InventoryUnderTest {
 /** A real inventory app on the test FerretDB, with its own database; optionally listening on a loopback port. */
 export async function startInventory(options: { dbName: string; clock?: Clock; listen?: boolean; env?: Record<string, string> }): Promise<InventoryUnderTest> {
   const { mongoUri, redisUrl } = testServers();
-  const config = loadConfig(inventoryConfigShape, { MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...options.env });
+  const config = loadConfig(inventoryConfigShape, { MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, ...options.env });
   const { logger, metrics, health } = testObservability('inventory');
   const connection = await connectMongo(mongoUri, { logger, dbName: options.dbName, serverSelectionTimeoutMs: 2_000 });
   const redis = await connectRedis(createRedis(redisUrl, logger));
@@ -95,7 +95,7 @@ export interface ChildService {
 export async function spawnService(service: string, env: Record<string, string>): Promise<ChildService> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/main.ts'], {
-    env: { ...process.env, SERVICE: service, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_DELAY_MS: '0', ...env },
+    env: { ...process.env, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, SERVICE: service, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

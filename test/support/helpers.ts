@@ -4,7 +4,7 @@ import { supportConfigShape } from '../../services/support/config.js';
 import { createSupportModels, type SupportModels } from '../../services/support/models.js';
 import { createSupportApp, type SupportApp } from '../../services/support/app.js';
 import type { Mail, Mailer } from '../../services/support/domain/outbox.js';
-import { TEST_ADMIN_TOKEN, testObservability, testServers } from '../helpers/env.js';
+import { TEST_ADMIN_TOKEN, TEST_CUSTOMER_TOKEN_SECRET, testObservability, testServers } from '../helpers/env.js';
 
 export interface SupportUnderTest extends SupportApp {
   models: SupportModels;
@@ -23,7 +23,7 @@ export async function startSupport(options: { dbName: string; namespace?: string
   const servers = testServers();
   const mongoUri = options.mongoUri ?? servers.mongoUri;
   const config = loadConfig(supportConfigShape, {
-    MONGODB_URI: mongoUri, REDIS_URL: servers.redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    MONGODB_URI: mongoUri, REDIS_URL: servers.redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, CUSTOMER_TOKEN_SECRET: TEST_CUSTOMER_TOKEN_SECRET,
     CHECKOUT_URL: options.checkoutUrl ?? 'http://127.0.0.1:9', SUPPORT_CALL_TIMEOUT_MS: '1000', ...options.env,
   });
   const { logger, metrics, health } = testObservability('support');

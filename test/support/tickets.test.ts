@@ -4,12 +4,12 @@ import { randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import request from 'supertest';
 import { bearerToken, customerTokenKey, signCustomerToken, verifyCustomerToken } from '../../services/kit/index.js';
-import { TEST_ADMIN_TOKEN, uniqueName } from '../helpers/env.js';
+import { TEST_ADMIN_TOKEN, TEST_CUSTOMER_TOKEN_SECRET, uniqueName } from '../helpers/env.js';
 import { listen } from '../customers/helpers.js';
 import { eventually, startSupport, type SupportUnderTest } from './helpers.js';
 
 const dbName = uniqueName(import.meta.url);
-const key = customerTokenKey(undefined, TEST_ADMIN_TOKEN);
+const key = customerTokenKey(TEST_CUSTOMER_TOKEN_SECRET);
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 const customerToken = (id: string) => signCustomerToken(key, id, Date.now() + 3_600_000);
 const cartToken = () => randomBytes(32).toString('base64url');

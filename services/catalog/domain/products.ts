@@ -1,7 +1,8 @@
-import { isValidObjectId, Types } from 'mongoose';
+import { isValidObjectId } from 'mongoose';
 import { badRequest, conflict, notFound } from '../../kit/index.js';
 import type { CatalogModels } from '../models.js';
-import type { ListQuery, ProductInput } from './schemas.js';
+import { tokenize, type ListQuery, type ProductInput } from './schemas.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 
 /** A product as clients see it. */
 export interface Product {
@@ -23,6 +24,8 @@ export interface Product {
 export interface ProductPage {
   items: Product[];
   nextCursor: string | null;
+  /** Products matching the filters across all pages; only with `?count=true`. */
+  total?: number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -44,10 +47,6 @@ export function toProduct(doc: Lean): Product {
     createdAt: new Date(doc.createdAt).toISOString(),
     updatedAt: new Date(doc.updatedAt).toISOString(),
   };
-}
-
-export function tokenize(text: string): string[] {
-  return text.toLowerCase().split(/[^a-z0-9]+/).filter((t) => t.length > 0);
 }
 
 function withSearchTerms(input: Partial<ProductInput>, current?: Lean): Lean {
@@ -76,18 +75,6 @@ export async function getProduct(models: CatalogModels, idOrSlug: string): Promi
 
 const SORT_FIELD = { name: ['name', 1], '-name': ['name', -1], price: ['price.amount', 1], '-price': ['price.amount', -1], newest: ['createdAt', -1] } as const;
 
-function decodeCursor(cursor: string, sort: ListQuery['sort']): [unknown, Types.ObjectId] {
-  try {
-    const [value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, string];
-    if (typeof id !== 'string' || !/^[0-9a-f]{24}$/.test(id)) throw new Error('bad id');
-    const expected = sort === 'newest' ? 'string' : sort.endsWith('price') ? 'number' : 'string';
-    if (typeof value !== expected) throw new Error('bad value');
-    return [sort === 'newest' ? new Date(value as string) : value, new Types.ObjectId(id)];
-  } catch {
-    throw badRequest('query.cursor is not a cursor this endpoint issued', [{ field: 'query.cursor', message: 'is invalid' }]);
-  }
-}
-
 /**
  * One page of products in a stable order. Keyset pagination on (sort field, _id):
  * every page costs the same however deep, unlike skip/offset.
@@ -98,10 +85,9 @@ export async function listProducts(models: CatalogModels, query: ListQuery): Pro
   if (query.category) and.push({ categories: query.category });
   if (query.minPrice !== undefined) and.push({ 'price.amount': { $gte: query.minPrice } });
   if (query.maxPrice !== undefined) and.push({ 'price.amount': { $lte: query.maxPrice } });
-  if (query.q) {
-    const terms = tokenize(query.q).slice(0, 5);
-    if (terms.length > 0) and.push({ searchTerms: { $all: terms } });
-  }
+  // The schema refused a q without words, so there is always a term here.
+  if (query.q) and.push({ searchTerms: { $all: tokenize(query.q).slice(0, 5) } });
+  const filtersOnly = and.length > 0 ? { $and: [...and] } : {};
   if (query.cursor) {
     const [value, id] = decodeCursor(query.cursor, query.sort);
     const op = direction === 1 ? '$gt' : '$lt';
@@ -116,9 +102,11 @@ export async function listProducts(models: CatalogModels, query: ListQuery): Pro
   if (docs.length > query.limit) {
     const last = docs[query.limit - 1] as Lean;
     const value = field === 'createdAt' ? new Date(last.createdAt).toISOString() : field === 'name' ? last.name : last.price.amount;
-    nextCursor = Buffer.from(JSON.stringify([value, String(last._id)])).toString('base64url');
+    nextCursor = encodeCursor(value, String(last._id));
   }
-  return { items, nextCursor };
+  if (query.count !== 'true') return { items, nextCursor };
+  // A count walks every match (no covering count on FerretDB): opt-in, and cached with the page.
+  return { items, nextCursor, total: await models.Product.countDocuments(filtersOnly) };
 }
 
 export async function createProduct(models: CatalogModels, input: ProductInput): Promise<Product> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tryDecodeCursor } from './cursor.js';
 
 const slug = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be lower-case words joined by hyphens').max(120);
 
@@ -37,6 +38,16 @@ export const categoryInputSchema = z
 
 export const SORTS = ['name', '-name', 'price', '-price', 'newest'] as const;
 
+/** Lower-case words of a text, as stored in `searchTerms` and matched by `?q=`. */
+export function tokenize(text: string): string[] {
+  return text.toLowerCase().split(/[^a-z0-9]+/).filter((t) => t.length > 0);
+}
+
+/**
+ * A list query. The cursor is decoded here against the sort it is used with,
+ * and `q` must contain a searchable word: both are 400s naming the parameter
+ * before anything is loaded (issue 9, items 2 and 12).
+ */
 export const listQuerySchema = z
   .object({
     category: slug.optional(),
@@ -46,9 +57,15 @@ export const listQuerySchema = z
     sort: z.enum(SORTS).default('name'),
     limit: z.coerce.number().int().min(1).max(100).default(24),
     cursor: z.string().max(500).optional(),
+    /** `true` adds `total`, the number of products matching the filters (one count query, cached like the page). */
+    count: z.enum(['true', 'false']).optional(),
   })
   .strict()
-  .refine((q) => q.minPrice === undefined || q.maxPrice === undefined || q.minPrice <= q.maxPrice, { message: 'must not exceed maxPrice', path: ['minPrice'] });
+  .superRefine((q, ctx) => {
+    if (q.minPrice !== undefined && q.maxPrice !== undefined && q.minPrice > q.maxPrice) ctx.addIssue({ code: 'custom', message: 'must not exceed maxPrice', path: ['minPrice'] });
+    if (q.q !== undefined && tokenize(q.q).length === 0) ctx.addIssue({ code: 'custom', message: 'must contain at least one letter or digit to search for', path: ['q'] });
+    if (q.cursor !== undefined && !tryDecodeCursor(q.cursor, q.sort)) ctx.addIssue({ code: 'custom', message: 'is not a cursor this endpoint issued for this sort', path: ['cursor'] });
+  });
 
 export type ListQuery = z.infer<typeof listQuerySchema>;
 
