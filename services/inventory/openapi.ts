@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ApiDoc } from '../kit/index.js';
+import { availabilityQuery } from './domain/availability.js';
 import { adjustBody, bulkStockBody, extendBody, holdParams, listQuery, modifyBody, reserveBody, setStockBody, skuParams, usageQuery } from './schemas.js';
 
 /** The documents show the default hold limit; the running value is HOLD_MAX_TTL_S. */
@@ -12,6 +13,7 @@ const hold = { description: 'The hold', schema: holdSchema };
 export function inventoryApiDoc(): ApiDoc {
   return new ApiDoc({ service: 'inventory', title: 'Shop inventory', version: '1.0.0', description: 'Stock levels and holds (reservations with an expiry). Not routed to the public edge except availability.', path: '/api/inventory/openapi.json' })
     .add({ method: 'get', path: '/api/inventory/availability/:sku', summary: 'Units available now', params: skuParams, responses: { 200: { description: 'Availability', schema: z.object({ sku: z.string(), available: z.number().int(), inStock: z.boolean() }) } }, errors: [404] })
+    .add({ method: 'get', path: '/api/inventory/availability', summary: 'Availability of several SKUs (for the catalog\'s product lists)', access: 'internal', query: availabilityQuery, responses: { 200: { description: 'One entry per known SKU', schema: z.object({ items: z.array(z.object({ sku: z.string(), available: z.number().int() }).passthrough()) }) } }, errors: [401] })
     .add({ method: 'get', path: '/api/inventory/stock/:sku', summary: 'Stock document of a SKU', access: 'internal', params: skuParams, responses: { 200: { description: 'Stock', schema: stockSchema } }, errors: [401, 404] })
     .add({ method: 'post', path: '/api/inventory/stock/bulk', summary: 'Set on-hand stock of up to 1,000 SKUs', access: 'admin', body: bulkStockBody, responses: { 200: { description: 'Counts', schema: z.object({ created: z.number().int(), updated: z.number().int(), unchanged: z.number().int() }).passthrough() } }, errors: [401] })
     .add({ method: 'put', path: '/api/inventory/stock/:sku', summary: 'Set on-hand stock of a SKU (audited)', access: 'admin', params: skuParams, body: setStockBody, responses: { 200: { description: 'Updated', schema: stockSchema }, 201: { description: 'Created', schema: stockSchema } }, errors: [401, 409] })

@@ -34,13 +34,15 @@ describe('separate secrets per role (issue 9, item 9)', () => {
     await api.get('/api/inventory/stock/LP-1').set(service).expect(200);
   });
 
-  test('in the manifests, only catalog and inventory hold the admin token; cart gets the service token as INVENTORY_TOKEN', () => {
+  test('in the manifests, only services with admin routes (catalog, inventory, support) hold the admin token; cart gets the service token as INVENTORY_TOKEN', () => {
     const keysOf = (name: string) => Object.fromEntries((SERVICES.find((s) => s.name === name)?.secrets ?? []).map((ref) => [secretEnv(ref).env, secretEnv(ref).key]));
     assert.deepEqual(keysOf('cart'), { MONGODB_URI: 'MONGODB_URI', REDIS_URL: 'REDIS_URL', INVENTORY_TOKEN: 'INTERNAL_TOKEN', CUSTOMER_TOKEN_SECRET: 'CUSTOMER_TOKEN_SECRET' });
     assert.equal(keysOf('inventory').INTERNAL_TOKEN, 'INTERNAL_TOKEN');
     assert.equal(keysOf('catalog').INVENTORY_TOKEN, 'INTERNAL_TOKEN');
     assert.equal(keysOf('catalog').CUSTOMER_TOKEN_SECRET, undefined);
     const withAdmin = SERVICES.filter((s) => s.secrets.some((ref) => secretEnv(ref).key === 'ADMIN_TOKEN')).map((s) => s.name).sort();
-    assert.deepEqual(withAdmin, ['catalog', 'inventory']);
+    assert.deepEqual(withAdmin, ['catalog', 'inventory', 'support']);
+    assert.deepEqual(keysOf('storefront'), {}, 'the page holds no secret');
+    assert.equal(keysOf('customers').ADMIN_TOKEN, undefined);
   });
 });
