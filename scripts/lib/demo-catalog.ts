@@ -55,6 +55,7 @@ export function demoProducts(count = 10_000, seed = 20261127): DemoProduct[] {
       images: [{ url: `https://images.example.com/${sku}.jpg`, alt: name }],
       limitedQuantity: limited,
       maxPerOrder: limited ? 2 : 10,
+      limitedPolicy: 'per_client',
     };
   });
 }

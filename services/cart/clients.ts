@@ -13,6 +13,8 @@ export interface Product {
   price: Money;
   limitedQuantity: boolean;
   maxPerOrder: number | null;
+  /** Guests and limited products; absent from older catalogs, which means `per_client`. */
+  limitedPolicy?: 'customers_only' | 'per_client';
 }
 
 export interface HoldInfo {

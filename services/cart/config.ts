@@ -32,6 +32,8 @@ export const cartConfigShape = {
   CART_MAX_LINE_QUANTITY: int(1, 100_000, 99),
   /** Q5: most units of one limited-quantity SKU a customer may hold and buy, carts and orders together. */
   CART_LIMITED_MAX_PER_CUSTOMER: int(1, 100_000, 5),
+  /** Most units of one `per_client` limited SKU that guest carts of one client key (IP) may hold and buy together. */
+  CART_LIMITED_MAX_PER_CLIENT: int(1, 100_000, 5),
 } as const;
 
 export type CartConfig = Readonly<z.infer<z.ZodObject<typeof cartConfigShape>>>;

@@ -48,6 +48,8 @@ export interface CartDoc {
   /** `a-<sha256 hex of the cart token>` or `c-<customerId>` (see the top of this file). */
   _id: string;
   customerId: string | null;
+  /** A guest cart's client key (IP) from its first limited line: its holds count toward that client's cap (docs/carts.md). */
+  clientKey?: string | null;
   lines: CartLine[];
   state: 'open' | 'expiring';
   version: number;
@@ -80,6 +82,7 @@ export async function createCartModels(connection: Connection): Promise<CartMode
     {
       _id: { type: String, required: true },
       customerId: { type: String, default: null },
+      clientKey: { type: String, default: null },
       lines: { type: [line], default: [] },
       state: { type: String, required: true, default: 'open' },
       version: { type: Number, required: true, default: 0 },

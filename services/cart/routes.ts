@@ -16,6 +16,16 @@ export const setBody = z.object({ quantity }).strict();
 export const lineParams = z.object({ lineId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be a line id') }).strict();
 export const cartTokenHeader = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a cart token');
 
+/**
+ * The client a guest's `per_client` cap counts (issue 9, item 7): the IP as Koa
+ * sees it. Stand-in for the kit's `clientKey(ctx)` (trusted-proxy
+ * X-Forwarded-For handling), which replaces it when it lands.
+ */
+export function clientKeyOf(ctx: Context): string {
+  // Inventory owners allow letters, digits, colon, dash and underscore: 10.0.0.1 becomes 10_0_0_1.
+  return ctx.ip.replace(/^::ffff:/, '').replace(/[^A-Za-z0-9:_-]/g, '_').slice(0, 64) || 'unknown';
+}
+
 export interface CartRouteDeps extends CartDeps {
   customerKey: Buffer;
   /** Where signed-out customer tokens are listed (kit/customer-session.ts). */
@@ -79,7 +89,7 @@ export function createCartRouter(deps: CartRouteDeps): Router {
     const caller = callerOf(ctx, deps);
     const body = validate(addBody, ctx.request.body, 'body');
     const cartId = cartIdOf(caller);
-    const added = await addLine(deps, cartId, body.productId, body.quantity);
+    const added = await addLine(deps, cartId, body.productId, body.quantity, clientKeyOf(ctx));
     await answer(ctx, cartId, 201, added.cart, [added.product]);
   });
 
@@ -88,7 +98,7 @@ export function createCartRouter(deps: CartRouteDeps): Router {
     const { lineId } = validate(lineParams, ctx.params, 'params');
     const body = validate(setBody, ctx.request.body, 'body');
     const cart = await resolveCart(deps, caller);
-    await answer(ctx, cart._id, 200, await setLineQuantity(deps, cart._id, lineId, body.quantity));
+    await answer(ctx, cart._id, 200, await setLineQuantity(deps, cart._id, lineId, body.quantity, clientKeyOf(ctx)));
   });
 
   router.delete('/cart/lines/:lineId', async (ctx) => {

@@ -17,6 +17,8 @@ const productSchema = new Schema(
     images: { type: [imageSchema], default: [] },
     limitedQuantity: { type: Boolean, default: false },
     maxPerOrder: { type: Number, default: null },
+    /** Who may put a limited product in a cart: signed-in customers only, or guests too, capped per client (docs/carts.md). */
+    limitedPolicy: { type: String, enum: ['customers_only', 'per_client'], default: 'per_client' },
     /** Lower-case tokens of name, sku and categories: index-backed search that works on MongoDB and FerretDB alike. */
     searchTerms: { type: [String], default: [] },
   },

@@ -34,7 +34,9 @@ export function expiryFor(deps: CartDeps, customerId: string | null, now: number
   return new Date(now + days * DAY_MS);
 }
 
-export const holdOwner = (cart: Pick<CartDoc, '_id' | 'customerId'>) => (cart.customerId ? `customer:${cart.customerId}` : `cart:${cart._id}`);
+/** Whose usage a hold counts toward: the customer, else the guest cart's client key (per-client cap), else the cart. */
+export const holdOwner = (cart: Pick<CartDoc, '_id' | 'customerId' | 'clientKey'>) =>
+  cart.customerId ? `customer:${cart.customerId}` : cart.clientKey ? `client:${cart.clientKey}` : `cart:${cart._id}`;
 
 function freshCart(deps: CartDeps, id: string, customerId: string | null, version = 0): CartDoc {
   const now = new Date(deps.clock.now());
@@ -144,7 +146,7 @@ export async function mutateCart(deps: CartDeps, cartId: string, change: (cart: 
 /** Saves lines and sliding expiry if the cart is still at the version read; `seen` is that read, made under the cart's lock (kit/guarded-write.ts). */
 export async function save(deps: CartDeps, cart: CartDoc, seen?: CartDoc): Promise<CartDoc> {
   const now = deps.clock.now();
-  const next = { lines: cart.lines, mergedFrom: cart.mergedFrom, version: cart.version + 1, updatedAt: new Date(now), lastActivityAt: new Date(now), expiresAt: expiryFor(deps, cart.customerId, now) };
+  const next = { lines: cart.lines, mergedFrom: cart.mergedFrom, clientKey: cart.clientKey ?? null, version: cart.version + 1, updatedAt: new Date(now), lastActivityAt: new Date(now), expiresAt: expiryFor(deps, cart.customerId, now) };
   const saved = await updateByIdIf(cartsIn(deps.models), cart._id, { version: cart.version, state: 'open' }, { $set: next }, { seen });
   if (!saved) throw conflict('cart_changed', 'the cart changed meanwhile; reload it and try again');
   return saved;

@@ -7,7 +7,7 @@ import type { CartModels } from '../models.js';
 export interface CartDeps {
   config: Pick<
     CartConfig,
-    'CART_HOLD_TTL_S' | 'CART_ANON_TTL_DAYS' | 'CART_CUSTOMER_TTL_DAYS' | 'CART_MAX_LINES' | 'CART_MAX_UNITS' | 'CART_MAX_LINE_QUANTITY' | 'CART_LIMITED_MAX_PER_CUSTOMER' | 'CART_SWEEP_BATCH'
+    'CART_HOLD_TTL_S' | 'CART_ANON_TTL_DAYS' | 'CART_CUSTOMER_TTL_DAYS' | 'CART_MAX_LINES' | 'CART_MAX_UNITS' | 'CART_MAX_LINE_QUANTITY' | 'CART_LIMITED_MAX_PER_CUSTOMER' | 'CART_LIMITED_MAX_PER_CLIENT' | 'CART_SWEEP_BATCH'
   >;
   models: CartModels;
   clients: Clients;

@@ -8,7 +8,7 @@ import type { Product } from '../clients.js';
 import type { CartDoc, CartLine } from '../models.js';
 import type { CartDeps } from './context.js';
 import { ensureHold, mutateCart, newId } from './carts.js';
-import { checkCartLimits, checkCustomerLimit } from './limits.js';
+import { checkCartLimits, checkCustomerLimit, checkGuestLimit } from './limits.js';
 
 /**
  * Returns the saved cart and the product as catalog gave it (the view reuses it).
@@ -16,7 +16,8 @@ import { checkCartLimits, checkCustomerLimit } from './limits.js';
  * 404 before an unknown product is a 422), inside the lock: the caller need not
  * read the cart first, which saves a read (a scan on FerretDB, see models.ts).
  */
-export async function addLine(deps: CartDeps, cartId: string, productId: string, quantity: number): Promise<{ cart: CartDoc; product: Product }> {
+/** `clientKey` identifies a guest's client for `per_client` limited products; without it the cart itself is the client. */
+export async function addLine(deps: CartDeps, cartId: string, productId: string, quantity: number, clientKey?: string): Promise<{ cart: CartDoc; product: Product }> {
   let fetched: Product | undefined;
   const cart = await mutateCart(deps, cartId, async (cart) => {
     const product = await deps.clients.getProduct(productId);
@@ -30,6 +31,7 @@ export async function addLine(deps: CartDeps, cartId: string, productId: string,
     };
     if (product.limitedQuantity) {
       if (cart.customerId) await checkCustomerLimit(deps, cart.customerId, product.sku, total, line.hold ? line.quantity : 0);
+      else await checkGuestLimit(deps, cart, product.limitedPolicy, product.sku, total, line.hold ? line.quantity : 0, clientKey ?? cart._id);
       line.hold = await ensureHold(deps, cart, line, total);
       line.limited = true;
     }
@@ -40,12 +42,14 @@ export async function addLine(deps: CartDeps, cartId: string, productId: string,
   return { cart, product: fetched as Product };
 }
 
-export async function setLineQuantity(deps: CartDeps, cartId: string, lineId: string, quantity: number): Promise<CartDoc> {
+export async function setLineQuantity(deps: CartDeps, cartId: string, lineId: string, quantity: number, clientKey?: string): Promise<CartDoc> {
   return mutateCart(deps, cartId, async (cart) => {
     const line = findLine(cart, lineId);
     checkCartLimits(deps, cart, { id: line.productId, maxPerOrder: line.maxPerOrder }, quantity, false);
     if (line.limited) {
       if (cart.customerId && quantity > line.quantity) await checkCustomerLimit(deps, cart.customerId, line.sku, quantity, line.hold ? line.quantity : 0);
+      // The line exists, so the product let guests have it: per_client.
+      else if (!cart.customerId && quantity > line.quantity) await checkGuestLimit(deps, cart, 'per_client', line.sku, quantity, line.hold ? line.quantity : 0, clientKey ?? cart._id);
       line.hold = await ensureHold(deps, cart, line, quantity);
     }
     line.quantity = quantity;

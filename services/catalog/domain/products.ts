@@ -1,7 +1,7 @@
 import { isValidObjectId } from 'mongoose';
 import { badRequest, conflict, notFound } from '../../kit/index.js';
 import type { CatalogModels } from '../models.js';
-import { tokenize, type ListQuery, type ProductInput } from './schemas.js';
+import { tokenize, type LimitedPolicy, type ListQuery, type ProductInput } from './schemas.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 /** A product as clients see it. */
@@ -17,6 +17,7 @@ export interface Product {
   images: Array<{ url: string; alt: string }>;
   limitedQuantity: boolean;
   maxPerOrder: number | null;
+  limitedPolicy: LimitedPolicy;
   createdAt: string;
   updatedAt: string;
 }
@@ -44,6 +45,7 @@ export function toProduct(doc: Lean): Product {
     images: (doc.images ?? []).map((i: Lean) => ({ url: i.url, alt: i.alt ?? '' })),
     limitedQuantity: Boolean(doc.limitedQuantity),
     maxPerOrder: doc.maxPerOrder ?? null,
+    limitedPolicy: doc.limitedPolicy ?? 'per_client',
     createdAt: new Date(doc.createdAt).toISOString(),
     updatedAt: new Date(doc.updatedAt).toISOString(),
   };
@@ -141,7 +143,7 @@ export async function deleteProduct(models: CatalogModels, id: string): Promise<
   if (result.deletedCount === 0) throw notFound(`product ${id} does not exist`);
 }
 
-const INPUT_FIELDS = ['sku', 'slug', 'name', 'description', 'price', 'categories', 'attributes', 'images', 'limitedQuantity', 'maxPerOrder'] as const;
+const INPUT_FIELDS = ['sku', 'slug', 'name', 'description', 'price', 'categories', 'attributes', 'images', 'limitedQuantity', 'maxPerOrder', 'limitedPolicy'] as const;
 
 const differs = (input: ProductInput, doc: Lean) => INPUT_FIELDS.some((f) => JSON.stringify(input[f]) !== JSON.stringify(doc[f] ?? null));
 

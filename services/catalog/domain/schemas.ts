@@ -10,6 +10,9 @@ export const moneySchema = z
   })
   .strict();
 
+export const LIMITED_POLICIES = ['customers_only', 'per_client'] as const;
+export type LimitedPolicy = (typeof LIMITED_POLICIES)[number];
+
 /** A product as an admin writes it. Unknown fields are refused, not dropped. */
 export const productInputSchema = z
   .object({
@@ -23,6 +26,8 @@ export const productInputSchema = z
     images: z.array(z.object({ url: z.string().url().max(500), alt: z.string().max(200).default('') }).strict()).max(20).default([]),
     limitedQuantity: z.boolean().default(false),
     maxPerOrder: z.number().int().min(1).max(10_000).nullable().default(null),
+    /** Guests and limited products: `per_client` (default) caps each client key, `customers_only` asks guests to sign in. */
+    limitedPolicy: z.enum(LIMITED_POLICIES).default('per_client'),
   })
   .strict();
 
