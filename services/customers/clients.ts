@@ -30,8 +30,9 @@ export function createCustomersClients(options: { cartUrl: string; checkoutUrl: 
   return {
     async mergeCart(customerToken, cartToken) {
       try {
-        // Merging twice is harmless (the guest cart is gone after the first): safe to retry.
-        const response = await cart.call({ method: 'POST', path: '/api/cart/cart/merge', headers: { authorization: `Bearer ${customerToken}`, 'x-cart-token': cartToken }, idempotent: true });
+        // Not retried: a first attempt that merged but answered late would make the retry a 404
+        // (the guest cart is gone), misreported as not_found. A timeout is reported as failed instead.
+        const response = await cart.call({ method: 'POST', path: '/api/cart/cart/merge', headers: { authorization: `Bearer ${customerToken}`, 'x-cart-token': cartToken }, idempotent: false });
         if (response.status === 200) return { status: 'merged', cart: response.body };
         if (response.status === 404) return { status: 'not_found' };
         options.logger.warn({ status: response.status }, 'cart merge refused');

@@ -33,7 +33,8 @@ const signInWithCart = (cartToken: string) =>
 before(async () => {
   stack = await startCartStack({ dbName, clock, env: { CART_LIMITED_MAX_PER_CUSTOMER: '3' } });
   cartServer = await listen(stack.cart.app);
-  customers = await startCustomers({ dbName: `${dbName}_cust`, cartUrl: cartServer.url, clock });
+  // A generous deadline: a merge that answers late is reported as failed, and this machine may be busy.
+  customers = await startCustomers({ dbName: `${dbName}_cust`, cartUrl: cartServer.url, clock, env: { CUSTOMERS_CALL_TIMEOUT_MS: '8000' } });
   mug = await stack.catalog.createProduct({ sku: 'MUG-1', slug: 'mug', name: 'Mug', price: { amount: 900, currency: 'EUR' } });
   sneaker = await stack.catalog.createProduct({ sku: 'SNK-1', slug: 'sneaker', name: 'Sneaker', price: { amount: 12_999, currency: 'EUR' }, limitedQuantity: true, maxPerOrder: 5 });
   assert.equal((await request(stack.inv.app.callback()).put('/api/inventory/stock/SNK-1').set(admin).send({ onHand: 50 })).status < 300, true);
