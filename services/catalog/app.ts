@@ -46,6 +46,7 @@ export function createCatalogApp(deps: CatalogDeps): CatalogApp {
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS },
     fastPath: catalogFastPath(cache, cacheControlOf(config)),
+    edge: { config, redis: deps.redis },
   });
   const router = createCatalogRouter({ config, models: deps.models, cache });
   app.use(router.routes());

@@ -5,6 +5,7 @@ import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Health } from './health.js';
 import type { Middleware } from 'koa';
+import { createEdgeProtection, edgeConfig, type EdgeOptions } from './protection/index.js';
 import { jsonBody, observe, type AccessLogOptions, probes, problemErrors, rejectOperatorInput, requestContextScope, requestId, requestTimeout, securityHeaders } from './middleware.js';
 
 export interface KoaAppOptions {
@@ -24,6 +25,12 @@ export interface KoaAppOptions {
    * Request id, metrics, access log and security headers still apply.
    */
   fastPath?: Middleware;
+  /**
+   * Edge protection (bots, rate limits, admission control, cache policy):
+   * pass the service config and its Redis. Without it the defaults apply with
+   * per-process limits. See docs/edge-protection.md.
+   */
+  edge?: EdgeOptions;
 }
 
 /**
@@ -63,6 +70,7 @@ export function createKoaApp(options: KoaAppOptions): Koa {
   app.use(requestId());
   app.use(observe(logger, metrics, health, options.accessLog));
   app.use(securityHeaders(helmet(API_SECURITY_HEADERS) as Parameters<typeof securityHeaders>[0]));
+  app.use(createEdgeProtection({ config: edgeConfig(), ...options.edge, logger, metrics }).middleware);
   if (options.fastPath) app.use(options.fastPath);
   app.use(requestContextScope());
   app.use(problemErrors(logger));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { edgeConfigShape } from './protection/config.js';
 
 /** Thrown when the environment does not satisfy a service's config schema. */
 export class ConfigError extends Error {
@@ -30,6 +31,8 @@ export const baseConfigShape = {
   /** Requests slower than this are always written to the access log. */
   ACCESS_LOG_SLOW_MS: z.coerce.number().int().min(0).default(500),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('256kb'),
+  /** Bots, rate limits, shedding, cache policy: docs/edge-protection.md. */
+  ...edgeConfigShape,
 } as const;
 
 export const adminTokenSchema = z.string().min(16, 'must be at least 16 characters');

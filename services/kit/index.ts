@@ -22,3 +22,4 @@ export * from './sweeper.js';
 export * from './lock.js';
 export * from './guarded-write.js';
 export * from './customer-token.js';
+export * from './protection/index.js';
