@@ -58,7 +58,7 @@ export const edgeConfigShape = {
   EDGE_TRUSTED_PROXIES: list(LOOPBACK),
   /** Most trusted proxies walked back through X-Forwarded-For. */
   EDGE_PROXY_HOPS: int(0, 10, 1),
-  /** Client addresses exempt from bot rules and limits (in-cluster callers, local tools). */
+  /** Client addresses exempt from bot rules, limits and shedding (in-cluster callers, local tools). */
   EDGE_EXEMPT_CIDRS: list(LOOPBACK),
   EDGE_GOOD_BOT_AGENTS: signatures(GOOD_BOT_AGENTS),
   EDGE_GOOD_BOT_CIDRS: list(GOOD_BOT_CIDRS),

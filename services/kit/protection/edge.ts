@@ -125,15 +125,17 @@ export function createEdgeProtection(options: EdgeOptions & { logger: Logger; me
     const ip = resolveClientIp(ctx.req.socket.remoteAddress ?? '', ctx.get('x-forwarded-for') || undefined, proxies);
     ctx.state.clientIp = ip;
     ctx.state.routeClass = routeClass;
-    const guarded = on && !exempt.has(ip);
+    // Exempt callers (in-cluster services, local tools) skip bots, limits and shedding: their requests serve an admitted one.
+    const isExempt = exempt.has(ip);
+    const guarded = on && !isExempt;
     const verdict: BotVerdict = guarded ? classifyBot(ctx.get('user-agent'), ip, rules) : { class: 'human' };
     ctx.state.botClass = verdict.class;
-    if (verdict.class !== 'bad-bot' && !admission.enter(routeClass)) {
+    if (!isExempt && verdict.class !== 'bad-bot' && !admission.enter(routeClass)) {
       count(routeClass, verdict.class, 'shed');
       deny(ctx, 503, 'overloaded', 'Service overloaded', `${routeClass} requests are shed while the service is overloaded`, { 'retry-after': retryAfter });
       return;
     }
-    const entered = verdict.class !== 'bad-bot';
+    const entered = !isExempt && verdict.class !== 'bad-bot';
     try {
       if (guarded) {
         const decision = await check(ctx, routeClass, ip, verdict).catch((error: unknown) => {
