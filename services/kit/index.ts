@@ -14,6 +14,7 @@ export * from './server.js';
 export * from './mongo.js';
 export * from './redis.js';
 export * from './cache.js';
+export * from './cache-fill.js';
 export * from './clock.js';
 export * from './auth.js';
 export * from './http-client.js';
