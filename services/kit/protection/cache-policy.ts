@@ -28,7 +28,20 @@ export function applyCachePolicy(ctx: Context, routeClass: RouteClass, config: E
   if (ctx.status === 200 && !ctx.response.get('etag')) addEtag(ctx);
 }
 
+/** Routes send a handful of distinct headers; remember their completed forms (bounded). */
+const completedForms = new Map<string, string>();
+
 function completed(existing: string, config: EdgeConfig): string {
+  const key = `${config.EDGE_CACHE_S_MAXAGE_S}|${config.EDGE_CACHE_SWR_S}|${config.EDGE_CACHE_SIE_S}|${existing}`;
+  let form = completedForms.get(key);
+  if (form === undefined) {
+    form = complete(existing, config);
+    if (completedForms.size < 256) completedForms.set(key, form);
+  }
+  return form;
+}
+
+function complete(existing: string, config: EdgeConfig): string {
   const values: Record<(typeof DIRECTIVES)[number], number> = {
     's-maxage': config.EDGE_CACHE_S_MAXAGE_S,
     'stale-while-revalidate': config.EDGE_CACHE_SWR_S,
