@@ -19,7 +19,8 @@ export interface EdgeTestApp {
 /**
  * A kit app with one stub route per route class, edge settings from
  * `overrides`. Loopback is NOT exempt here (tests speak from 127.0.0.1) but is
- * a trusted proxy, so X-Forwarded-For stands for the client address.
+ * a trusted proxy, so X-Forwarded-For stands for the client address. The load
+ * signal is 0 unless given: a busy test machine must not shed these requests.
  */
 export function edgeApp(options: { overrides?: Record<string, string>; redis?: Redis; keyPrefix: string; loadSignal?: LoadSignal; customerKey?: Buffer }): EdgeTestApp {
   const logs: Array<Record<string, unknown>> = [];
@@ -32,7 +33,7 @@ export function edgeApp(options: { overrides?: Record<string, string>; redis?: R
   const logger = createLogger({ service: 'edge-test', level: 'warn', destination });
   const metrics = createMetrics('edge-test');
   const config = edgeConfig({ EDGE_EXEMPT_CIDRS: '', ...options.overrides });
-  const app = createKoaApp({ logger, metrics, health: new Health(), edge: { config, redis: options.redis, keyPrefix: options.keyPrefix, loadSignal: options.loadSignal, customerKey: options.customerKey } });
+  const app = createKoaApp({ logger, metrics, health: new Health(), edge: { config, redis: options.redis, keyPrefix: options.keyPrefix, loadSignal: options.loadSignal ?? (() => 0), customerKey: options.customerKey } });
   const router = new Router();
   router.get('/api/catalog/products/:id', (ctx) => {
     ctx.body = { id: ctx.params.id, name: 'Kettle' };
