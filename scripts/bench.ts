@@ -16,11 +16,12 @@ import { ensureStack } from './lib/stack.js';
 import { dataDir, repoRoot } from './lib/paths.js';
 import { waitForPort } from './lib/procs.js';
 import { benchAddToCart } from './lib/bench-cart.js';
+import { benchEdge } from './lib/bench-edge.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const durationS = Number(process.env.BENCH_DURATION_S ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-/** `catalog` or `cart` to run one benchmark only. */
+/** `catalog`, `cart` or `edge` to run one benchmark only. */
 const only = process.env.BENCH_ONLY;
 const adminToken = 'bench-admin-token-0123456789';
 const logDir = path.join(dataDir, 'bench');
@@ -97,6 +98,11 @@ async function main(): Promise<void> {
       images: [{ url: 'https://images.example.com/bench.jpg', alt: 'kettle' }], maxPerOrder: 10,
     });
     const productUrl = `${catalog}/api/catalog/products/${String(product.id)}`;
+    const edge = () => benchEdge({ startService, env, productPath: `/api/catalog/products/${String(product.id)}`, basePort: 9520 + Number(process.env.STACK_PORT_OFFSET ?? 0), rounds, durationS, connections });
+    if (only === 'edge') {
+      for (const line of await edge()) console.log(JSON.stringify(line));
+      return;
+    }
     const bodyText = await (await fetch(productUrl)).text();
     const bodyFile = path.join(logDir, 'body.json');
     fs.writeFileSync(bodyFile, bodyText);
@@ -129,10 +135,12 @@ async function main(): Promise<void> {
     }
     const cartLine = { bench: 'cart.addLine.freshCart', connections: 8, durationS, rounds, cart: summarize(cartSamples), catalogGetProductRps: catalogResult.rps };
 
+    const edgeLines = only ? [] : await edge();
     console.log(JSON.stringify(catalogLine));
     console.log(JSON.stringify(cartLine));
+    for (const line of edgeLines) console.log(JSON.stringify(line));
     fs.mkdirSync(path.join(repoRoot, 'reports'), { recursive: true });
-    fs.writeFileSync(path.join(repoRoot, 'reports', 'bench.json'), `${JSON.stringify([catalogLine, cartLine], null, 2)}\n`);
+    fs.writeFileSync(path.join(repoRoot, 'reports', 'bench.json'), `${JSON.stringify([catalogLine, cartLine, ...edgeLines], null, 2)}\n`);
     console.log(`\ncatalog GET product: ${catalogResult.rps} rps (p50 ${catalogResult.p50Ms} ms, p99 ${catalogResult.p99Ms} ms) vs bare Koa ${bareResult.rps} rps: ratio ${catalogLine.ratio} (target >= 0.7) ${catalogLine.ratio >= 0.7 ? 'MET' : 'NOT MET'}`);
     console.log(`add to cart:         ${cartLine.cart.rps} rps (p50 ${cartLine.cart.p50Ms} ms, p99 ${cartLine.cart.p99Ms} ms); written to reports/bench.json`);
   } finally {

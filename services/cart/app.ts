@@ -45,8 +45,9 @@ export function createCartApp(input: CartAppDeps): CartApp {
     clock: input.clock ?? systemClock,
     lock: createLocker(input.redis, { prefix: input.lockPrefix ?? 'lock:cart', ttlMs: 10_000, waitMs: 5_000 }),
   };
-  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, cors: config });
-  const router = createCartRouter({ ...deps, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET), redis: input.redis });
+  const customerKey = customerTokenKey(config.CUSTOMER_TOKEN_SECRET);
+  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, cors: config, edge: { config, redis: input.redis, customerKey } });
+  const router = createCartRouter({ ...deps, customerKey, redis: input.redis });
   cartApiDoc().serve(router);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

@@ -58,6 +58,7 @@ export function createCatalogApp(deps: CatalogDeps): CatalogApp {
     accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS },
     fastPath: catalogFastPath(cache, cacheControlOf(config), availability ? isLimitedProduct : undefined),
     cors: config,
+    edge: { config, redis: deps.redis },
   });
   const router = createCatalogRouter({ config, models: deps.models, cache, availability });
   catalogApiDoc().serve(router);

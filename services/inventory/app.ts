@@ -39,7 +39,7 @@ export function createInventoryApp(deps: InventoryDeps): InventoryApp {
   const lock = createLocker(deps.redis, { prefix: deps.lockPrefix ?? 'lock:stock', ttlMs: config.STOCK_LOCK_TTL_MS, waitMs: config.STOCK_LOCK_WAIT_MS });
   const domain = { models: deps.models, clock, replica, lock };
   const sweeps = createInventorySweeps({ ...domain, config, logger, metrics });
-  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS } });
+  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, edge: { config, redis: deps.redis } });
   const admin = requireAdmin(config.ADMIN_TOKEN);
   // Admins may do what services do; services never what admins do (issue 9, item 9).
   const internal = requireAnyToken([config.INTERNAL_TOKEN, config.ADMIN_TOKEN]);

@@ -7,6 +7,7 @@ import type { Health } from './health.js';
 import type { Middleware } from 'koa';
 import { corsMiddleware, type CorsSettings } from './cors.js';
 import { jsonBody, observe, type AccessLogOptions, probes, problemErrors, recordHelmetHeaders, rejectOperatorInput, requestContextScope, requestId, requestTimeout, securityHeaders } from './middleware.js';
+import { createEdgeProtection, edgeConfig, type EdgeOptions } from './protection/index.js';
 
 export interface KoaAppOptions {
   logger: Logger;
@@ -27,6 +28,12 @@ export interface KoaAppOptions {
   fastPath?: Middleware;
   /** CORS for browser storefronts (the CORS_* settings of the base config); none when absent. */
   cors?: CorsSettings;
+  /**
+   * Edge protection (bots, rate limits, admission control, cache policy):
+   * pass the service config and its Redis. Without it the defaults apply with
+   * per-process limits. See docs/edge-protection.md.
+   */
+  edge?: EdgeOptions;
 }
 
 /**
@@ -73,6 +80,7 @@ export function createKoaApp(options: KoaAppOptions): Koa {
   app.use(securityHeaders(helmet(API_SECURITY_HEADERS) as Parameters<typeof securityHeaders>[0]));
   // Before the fast path, authentication and any limiter: a preflight carries no credentials.
   if (options.cors) app.use(corsMiddleware(options.cors));
+  app.use(createEdgeProtection({ config: edgeConfig(), ...options.edge, logger, metrics }).middleware);
   if (options.fastPath) app.use(options.fastPath);
   app.use(requestContextScope());
   app.use(problemErrors(logger));

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Clock } from './clock.js';
+import { fillOnce } from './cache-fill.js';
 import { systemClock } from './clock.js';
 import { isCallerError, isDependencyFailure } from './errors.js';
 
@@ -24,6 +25,8 @@ export interface CacheOptions {
   staleIfErrorMs?: number;
   maxEntries?: number;
   clock?: Clock;
+  /** Longest wait for another replica loading the same cold key before loading here too. */
+  fillWaitMs?: number;
 }
 
 interface Entry<T> {
@@ -58,7 +61,8 @@ export function etagOf(value: unknown, json = JSON.stringify(value)): string {
  *   publishes it, and every replica then ignores entries of older generations.
  *   This stays correct when a slow reader writes an old value after the bump
  *   (its entry carries the old generation), at the price of re-loading hot keys.
- * - Concurrent misses for one key in one process share one load (single flight).
+ * - Concurrent misses for one key share one load: in one process (single flight)
+ *   and across replicas (a short Redis lease; the others wait for its entry).
  * - Loads go through a circuit breaker that counts dependency failures only
  *   (`isDependencyFailure`); when a load fails that way, the newest stored entry
  *   of any generation is served if younger than `staleIfErrorMs`. A caller
@@ -174,13 +178,21 @@ export class SharedCache<T> {
       this.lru.set(key, shared);
       return this.result(shared, 'shared', now);
     }
+    // One replica loads a cold key; the others wait briefly for its entry in Redis (cache-fill.ts).
+    const storedFresh = async () => {
+      const entry = await this.readShared(key);
+      return entry && entry.gen === gen && this.clock.now() - entry.storedAt < this.freshMs ? entry : undefined;
+    };
     try {
-      const value = await this.breaker.execute(load);
-      const json = JSON.stringify(value);
-      const entry: Entry<T> = { value, etag: etagOf(value, json), storedAt: this.clock.now(), gen, json };
+      const { value: entry, filledHere } = await fillOnce(this.options.redis, `cache:${this.options.name}:fill:${key}`, { ttlMs: 5_000, waitMs: this.options.fillWaitMs ?? 1_000 }, storedFresh, async () => {
+        const value = await this.breaker.execute(load);
+        const json = JSON.stringify(value);
+        const loaded: Entry<T> = { value, etag: etagOf(value, json), storedAt: this.clock.now(), gen, json };
+        await this.writeShared(key, loaded);
+        return loaded;
+      });
       this.lru.set(key, entry);
-      void this.writeShared(key, entry);
-      return this.result(entry, 'miss', entry.storedAt);
+      return this.result(entry, filledHere ? 'miss' : 'shared', this.clock.now());
     } catch (error) {
       if (isCallerError(error)) throw error;
       const fallback = [local, shared].filter((e): e is Entry<T> => e !== undefined).sort((a, b) => b.storedAt - a.storedAt)[0];

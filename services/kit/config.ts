@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { edgeConfigShape } from './protection/config.js';
 
 /** Thrown when the environment does not satisfy a service's config schema. */
 export class ConfigError extends Error {
@@ -43,6 +44,8 @@ export const baseConfigShape = {
   CORS_EXPOSE_HEADERS: list(headerName, 'X-Request-Id,Retry-After,ETag,Location,X-Cache,RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset,RateLimit-Policy'),
   /** How long browsers cache a preflight answer (Chromium caps it at 2 h). */
   CORS_MAX_AGE_S: z.coerce.number().int().min(0).max(86_400).default(600),
+  /** Bots, rate limits, shedding, cache policy: docs/edge-protection.md. */
+  ...edgeConfigShape,
 } as const;
 
 export const adminTokenSchema = z.string().min(16, 'must be at least 16 characters');

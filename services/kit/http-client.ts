@@ -80,6 +80,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     backoff: new ExponentialBackoff({ initialDelay: 25, maxDelay: 500 }),
   });
   const calls = options.metrics?.counter('http_client_calls_total', 'Outgoing calls by callee and outcome', ['callee', 'outcome']);
+  // cockatiel's CircuitState: 0 closed, 1 open, 2 half-open, 3 isolated.
+  const breakerState = options.metrics?.gauge('http_client_breaker_state', 'Breaker of outgoing calls: 0 closed, 1 open, 2 half-open, 3 isolated', ['callee']);
+  breakerState?.set({ callee: options.name }, breaker.state);
+  breaker.onStateChange((state) => breakerState?.set({ callee: options.name }, state));
 
   async function attempt<T>(call: CallOptions): Promise<HttpResponse<T>> {
     const requestId = currentRequestId();
@@ -90,6 +94,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         signal: AbortSignal.timeout(timeoutMs),
         headers: {
           accept: 'application/json',
+          // The edge protection treats an empty user-agent as a bad bot.
+          'user-agent': `shop-${options.name}-client`,
           ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(requestId ? { 'x-request-id': requestId } : {}),
           ...call.headers,

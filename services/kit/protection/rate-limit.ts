@@ -1,0 +1,95 @@
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { classLimit, ROUTE_CLASSES, type EdgeConfig, type LimitSpec, type RouteClass } from './config.js';
+
+export interface LimitDecision {
+  allowed: boolean;
+  /** The budget of the window (RateLimit-Limit). */
+  limit: number;
+  remaining: number;
+  /** Until the window resets (RateLimit-Reset, Retry-After). */
+  resetMs: number;
+}
+
+export interface Limiters {
+  /** Counts one request (or `weight`) of `key` against the class budget. */
+  consume(routeClass: RouteClass, key: string, weight?: number): Promise<LimitDecision>;
+  /** Counts against the per-address ceiling of a class (for keys a client can mint, e.g. cart tokens). */
+  consumeCeiling(routeClass: RouteClass, ip: string): Promise<LimitDecision>;
+  /** Counts against a crawler's budget; `weight` > 1 while the service is under load. */
+  consumeGoodBot(name: string, weight: number): Promise<LimitDecision>;
+  /** Counts a checkout attempt or cart write; false when the client is far beyond human rates. */
+  behaviour(kind: 'checkout' | 'cart', key: string): Promise<boolean>;
+  /** True while Redis is unreachable and limits are per process. */
+  degraded(): boolean;
+}
+
+export interface LimitersOptions {
+  config: EdgeConfig;
+  /** Shared store; without it every limit is per process. */
+  redis?: Redis;
+  /** Key namespace in Redis (tests use one per file). */
+  prefix?: string;
+}
+
+/**
+ * Redis limiters (rate-limiter-flexible) shared by every replica, each insured
+ * by an in-memory limiter with the same budget: when Redis is unreachable a
+ * replica keeps limiting on its own (so the effective limit is N replicas x the
+ * budget) instead of failing requests or letting everything through.
+ */
+export function createLimiters(options: LimitersOptions): Limiters {
+  const { config, redis } = options;
+  const prefix = options.prefix ?? 'edge';
+  const make = (name: string, spec: LimitSpec, blockS = 0): RateLimiterAbstract => {
+    const base = { keyPrefix: `${prefix}:${name}`, points: spec.points, duration: spec.durationS, blockDuration: blockS };
+    const memory = new RateLimiterMemory(base);
+    if (!redis) return memory;
+    return new RateLimiterRedis({ ...base, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory });
+  };
+  const byClass = new Map<RouteClass, RateLimiterAbstract>();
+  const ceilings = new Map<RouteClass, RateLimiterAbstract>();
+  for (const routeClass of ROUTE_CLASSES) {
+    const spec = classLimit(config, routeClass);
+    byClass.set(routeClass, make(routeClass, spec));
+    ceilings.set(routeClass, make(`${routeClass}-ip`, { points: spec.points * config.EDGE_IP_CEILING_FACTOR, durationS: spec.durationS }));
+  }
+  const goodBot = make('good-bot', config.EDGE_LIMIT_GOOD_BOT);
+  const behaviours = {
+    checkout: make('behaviour-checkout', config.EDGE_BEHAVIOUR_CHECKOUT, config.EDGE_BEHAVIOUR_COOLDOWN_S),
+    cart: make('behaviour-cart', config.EDGE_BEHAVIOUR_CART, config.EDGE_BEHAVIOUR_COOLDOWN_S),
+  };
+
+  return {
+    consume: (routeClass, key, weight = 1) => decide(byClass.get(routeClass), key, weight),
+    consumeCeiling: (routeClass, ip) => decide(ceilings.get(routeClass), ip, 1),
+    consumeGoodBot: (name, weight) => decide(goodBot, name, weight),
+    behaviour: async (kind, key) => (await decide(behaviours[kind], key, 1)).allowed,
+    degraded: () => redis !== undefined && redis.status !== 'ready',
+  };
+}
+
+async function decide(limiter: RateLimiterAbstract | undefined, key: string, weight: number): Promise<LimitDecision> {
+  if (!limiter) throw new Error('no limiter');
+  const points = Math.max(1, Math.ceil(weight));
+  try {
+    const res = await limiter.consume(key, points);
+    return { allowed: true, limit: limiter.points, remaining: res.remainingPoints, resetMs: res.msBeforeNext };
+  } catch (rejection) {
+    // A RateLimiterRes is "over the limit"; anything else is a store failure the insurance could not absorb.
+    if (rejection instanceof RateLimiterRes) return { allowed: false, limit: limiter.points, remaining: 0, resetMs: rejection.msBeforeNext };
+    throw rejection;
+  }
+}
+
+/** RateLimit-* headers (IETF draft) and, when refused, Retry-After. */
+export function limitHeaders(decision: LimitDecision): Record<string, string> {
+  const resetS = String(Math.max(1, Math.ceil(decision.resetMs / 1000)));
+  const headers: Record<string, string> = {
+    'ratelimit-limit': String(decision.limit),
+    'ratelimit-remaining': String(decision.remaining),
+    'ratelimit-reset': resetS,
+  };
+  if (!decision.allowed) headers['retry-after'] = resetS;
+  return headers;
+}
