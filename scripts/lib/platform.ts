@@ -38,6 +38,8 @@ export interface PlatformOptions {
   /** Start the loopback control server and write control.json (npm start). */
   control?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Runs once the data tier is up, before any replica starts (the gameday empties its Redis here). */
+  beforeReplicas?: (urls: { mongoUri: string; redisUrl: string }) => Promise<void>;
   log: (line: string) => void;
 }
 
@@ -121,6 +123,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   log('starting dependencies');
   const stack = options.dataTier === 'own' ? await ownStack(base, log) : await ensureStack({ profile: 'dev', log });
   const mongoUri = withDb(stack.mongoUri, options.dbName);
+  try {
+    await options.beforeReplicas?.({ mongoUri, redisUrl: stack.redisUrl });
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
   const edgeUrl = `http://127.0.0.1:${edgePort}`;
   const common: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
