@@ -15,7 +15,8 @@ export interface RetryPolicy {
   timeoutMs: number;
 }
 
-export const STOREFRONT_RETRY: RetryPolicy = { maxAttempts: 5, baseMs: 200, capMs: 3_000, timeoutMs: 10_000 };
+// Six attempts with capped full-jitter backoff: about 6 s of retrying on average, enough to ride out a replica kill or a few seconds of Redis restart.
+export const STOREFRONT_RETRY: RetryPolicy = { maxAttempts: 6, baseMs: 250, capMs: 4_000, timeoutMs: 15_000 };
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
 
