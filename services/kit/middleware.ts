@@ -102,6 +102,7 @@ export function problemErrors(logger: Logger): Middleware {
     } catch (error) {
       const problem = toProblem(error);
       if (problem.status >= 500 && !(error instanceof AppError)) logger.error({ err: error }, 'unhandled error');
+      else if (problem.status >= 500 && error instanceof AppError && error.cause) logger.warn({ err: error.cause, code: error.code }, 'dependency failed');
       ctx.status = problem.status;
       ctx.type = 'application/problem+json';
       for (const [name, value] of Object.entries(problem.headers)) ctx.set(name, value);
