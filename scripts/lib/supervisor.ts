@@ -14,6 +14,8 @@ export interface ReplicaSpec {
 export interface Replica extends ReplicaSpec {
   child: ChildProcess | undefined;
   restarts: number;
+  /** Exits in a row without a healthy run between them: drives the backoff. */
+  crashes: number;
   /** When the current process was spawned (ms since epoch). */
   startedAt: number;
 }
@@ -45,7 +47,7 @@ export class Supervisor {
   ) {}
 
   start(spec: ReplicaSpec): Replica {
-    const replica: Replica = { ...spec, child: undefined, restarts: 0, startedAt: 0 };
+    const replica: Replica = { ...spec, child: undefined, restarts: 0, crashes: 0, startedAt: 0 };
     this.replicas.push(replica);
     this.launch(replica);
     return replica;
@@ -65,7 +67,10 @@ export class Supervisor {
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
       replica.restarts += 1;
-      const delay = Math.min(10_000, 500 * 2 ** Math.min(replica.restarts - 1, 5));
+      // A process that ran a while and was then killed (chaos, OOM) is like a deleted pod replaced
+      // by a fresh one: no backoff. Only quick exits in a row (a crash loop) back off.
+      replica.crashes = Date.now() - replica.startedAt >= 30_000 ? 1 : replica.crashes + 1;
+      const delay = Math.min(10_000, 500 * 2 ** Math.min(replica.crashes - 1, 5));
       this.log(`${replica.service}-${replica.index} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); restarting in ${delay} ms [log: ${path.relative(repoRoot, replica.logFile)}]`);
       setTimeout(() => {
         if (!this.stopping) this.launch(replica);

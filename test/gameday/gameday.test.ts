@@ -17,7 +17,7 @@ import type { GamedayReport } from '../../scripts/lib/gameday/report.js';
 test('a 60 s local gameday with replica kills every 5 s and a Redis restart passes its verdict and writes both reports', { timeout: 480_000 }, async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gameday-'));
   const offset = Number(process.env.STACK_PORT_OFFSET ?? 0) + 5;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'gameday.ts'), '--duration', '60', '--kill-every', '5s', '--redis-down', '3s', '--replicas', '2', '--port-offset', String(offset), '--out', out], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'gameday.ts'), '--duration', '60', '--rps', '10', '--kill-every', '5s', '--redis-down', '3s', '--replicas', '2', '--port-offset', String(offset), '--out', out], {
     cwd: repoRoot,
     env: { ...process.env, MONGODB_URI: '', REDIS_URL: '', NODE_ENV: 'development' },
     stdio: ['ignore', 'pipe', 'pipe'],
