@@ -32,7 +32,9 @@ const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCode
 
 /** One panel: a polyline over seconds, y from 0 to the max, chaos events as vertical lines. */
 function panel(title: string, values: number[], unit: string, color: string, events: ChaosEvent[], y0: number, width: number, height: number): string {
-  const max = Math.max(1e-9, ...values);
+  const peak = Math.max(0, ...values);
+  // An all-zero series (no error at all) is drawn on the floor with a 0..1 scale.
+  const max = peak > 0 ? peak : 1;
   const n = Math.max(1, values.length - 1);
   const x = (i: number) => 50 + (i / n) * (width - 70);
   const y = (v: number) => y0 + height - (v / max) * height;
@@ -42,7 +44,7 @@ function panel(title: string, values: number[], unit: string, color: string, eve
     .map((e) => `<line x1="${x(e.t).toFixed(1)}" x2="${x(e.t).toFixed(1)}" y1="${y0}" y2="${y0 + height}" stroke="${e.kind === 'fault' ? '#b45309' : '#dc2626'}" stroke-dasharray="3,3" opacity="0.7"><title>${escape(`${e.t}s ${e.kind} ${e.action ?? ''} ${e.target ?? ''} ${e.detail}`)}</title></line>`)
     .join('');
   return `<text x="50" y="${y0 - 6}" font-size="13" font-weight="bold">${escape(title)}</text>
-<text x="44" y="${y0 + 10}" font-size="10" text-anchor="end">${max >= 100 ? max.toFixed(0) : max.toFixed(max >= 1 ? 1 : 3)}${unit}</text>
+<text x="44" y="${y0 + 10}" font-size="10" text-anchor="end">${peak === 0 ? '0' : max >= 100 ? max.toFixed(0) : max.toFixed(max >= 1 ? 1 : 3)}${unit}</text>
 <text x="44" y="${y0 + height}" font-size="10" text-anchor="end">0</text>
 <rect x="50" y="${y0}" width="${width - 70}" height="${height}" fill="none" stroke="#ddd"/>${marks}
 <polyline points="${points}" fill="none" stroke="${color}" stroke-width="1.5"/>`;
