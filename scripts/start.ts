@@ -1,18 +1,16 @@
 /**
- * `npm start`: the whole platform on this machine.
+ * `npm start`: the whole platform on this machine (scripts/lib/platform.ts).
  * Dependencies (FerretDB + Redis on loopback, or MONGODB_URI / REDIS_URL),
  * every service with REPLICAS replicas (default 2), restarted when they exit,
  * and the edge proxy on http://localhost:8080 routing the Ingress's paths to
- * ready replicas. Ctrl-C stops everything.
+ * ready replicas. Ctrl-C stops everything: replicas drain first, databases last.
+ * `.data/dev/replicas.json` lists current pids; `.data/dev/control.json` names
+ * the loopback control port that `npm run chaos` uses (docs/gameday.md).
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { ensureStack } from './lib/stack.js';
-import { startEdge } from './lib/edge.js';
-import { Supervisor } from './lib/supervisor.js';
+import { startPlatform } from './lib/platform.js';
 import { localServices } from './lib/services.js';
-import { dataDir } from './lib/paths.js';
-import { adminTokenFile, localSecretsEnv } from './lib/admin-token.js';
+import { adminTokenFile } from './lib/admin-token.js';
 
 const replicas = Number(process.env.REPLICAS ?? 2);
 // STACK_PORT_OFFSET moves every local port (stack, replicas, edge) so two checkouts can run side by side.
@@ -23,68 +21,31 @@ if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) {
   process.exit(1);
 }
 const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
-const logDir = path.join(dataDir, 'dev', 'logs');
-fs.mkdirSync(logDir, { recursive: true });
 
-log('starting dependencies');
-const stack = await ensureStack({ profile: 'dev', log }).catch((error: Error) => {
+const platform = await startPlatform({ replicas, portOffset, edgePort, dataTier: 'shared', control: true, log }).catch((error: Error) => {
   console.error(`npm start: ${error.message}`);
   process.exit(1);
 });
-const edgeUrl = `http://127.0.0.1:${edgePort}`;
-const common: NodeJS.ProcessEnv = {
-  PATH: process.env.PATH,
-  NODE_ENV: process.env.NODE_ENV ?? 'development',
-  LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-  MONGODB_URI: stack.mongoUri,
-  REDIS_URL: stack.redisUrl,
-  // Separate admin, service-to-service and customer-token secrets, as in the cluster (docs/kubernetes.md).
-  ...localSecretsEnv(),
-  // Locally nothing needs time to notice readiness except the edge (1 s polls).
-  SHUTDOWN_DELAY_MS: process.env.SHUTDOWN_DELAY_MS ?? '1500',
-  SHUTDOWN_TIMEOUT_MS: process.env.SHUTDOWN_TIMEOUT_MS ?? '10000',
-};
-
-const supervisor = new Supervisor(log);
-for (const service of localServices) {
-  const calls = Object.fromEntries(Object.keys(service.calls ?? {}).map((envVar) => [envVar, edgeUrl]));
-  for (let index = 0; index < replicas; index += 1) {
-    supervisor.start({ service: service.name, index, port: service.basePort + portOffset + index, env: { ...common, ...calls }, logFile: path.join(logDir, `${service.name}-${index}.log`) });
-  }
-}
-fs.writeFileSync(path.join(dataDir, 'dev', 'replicas.json'), JSON.stringify(supervisor.pids(), null, 2));
-
-const edge = await startEdge({
-  port: edgePort,
-  routes: localServices.map((s) => ({ service: s.name, prefixes: s.prefixes, upstreams: Array.from({ length: replicas }, (_, i) => `http://127.0.0.1:${s.basePort + portOffset + i}`) })),
-  log,
-  adminToken: common.ADMIN_TOKEN as string,
-});
-
-// Wait (bounded) for every service to have a ready replica, then say where things are.
-const deadline = Date.now() + 60_000;
-while (Date.now() < deadline && Object.values(edge.status()).some((s) => s.healthy === 0)) await new Promise((r) => setTimeout(r, 250));
-const status = edge.status();
+const status = platform.edge.status();
 console.log(`
-  edge (Ingress stand-in)  ${edgeUrl}
+  edge (Ingress stand-in)  ${platform.edgeUrl}
 ${localServices.map((s) => `  ${s.name.padEnd(10)} ${s.prefixes.join(', ').padEnd(16)} replicas on ${Array.from({ length: replicas }, (_, i) => s.basePort + portOffset + i).join(', ')}  ready ${status[s.name]?.healthy}/${replicas}`).join('\n')}
-  MongoDB-compatible       ${stack.mongoUri}
-  Redis                    ${stack.redisUrl}
+  MongoDB-compatible       ${platform.mongoUri}
+  Redis                    ${platform.redisUrl}
   admin token              ${process.env.ADMIN_TOKEN ? '$ADMIN_TOKEN' : path.relative(process.cwd(), adminTokenFile)}
-  logs                     ${path.relative(process.cwd(), logDir)}/<service>-<n>.log
-  try                      curl ${edgeUrl}/api/catalog/products?limit=3   (empty? run: npm run seed)
+  logs                     ${path.relative(process.cwd(), platform.logDir)}/<service>-<n>.log
+  chaos control            ${platform.control?.url} (npm run chaos -- --help)
+  try                      curl ${platform.edgeUrl}/api/catalog/products?limit=3   (empty? run: npm run seed)
   Ctrl-C stops everything.
 `);
-for (const [name, s] of Object.entries(status)) if (s.healthy === 0) log(`WARNING: no ready replica of ${name} after 60 s; see ${logDir}/${name}-0.log`);
+for (const [name, s] of Object.entries(status)) if (s.healthy === 0) log(`WARNING: no ready replica of ${name} after 60 s; see ${platform.logDir}/${name}-0.log`);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  log(`${signal}: stopping replicas, edge and dependencies`);
-  await supervisor.stop(Number(common.SHUTDOWN_DELAY_MS) + Number(common.SHUTDOWN_TIMEOUT_MS) + 2_000);
-  await edge.close();
-  await stack.stop();
+  log(`${signal}: draining replicas, then edge, then dependencies`);
+  await platform.stop();
   log('stopped; nothing left running');
   process.exit(0);
 }

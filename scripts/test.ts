@@ -4,6 +4,8 @@
  * test data folder) unless MONGODB_URI / REDIS_URL are given; 3. run every
  * test file under test/ with Node's test runner; 4. stop what it started.
  * Pass file paths to run only those: `npm test -- test/catalog/cache.test.ts`.
+ * `*.solo.test.ts` files (the gameday: minutes of whole-machine load) run after
+ * the others, one at a time, so they never starve tests that spawn processes.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,15 +40,25 @@ async function main(): Promise<number> {
   console.log(`MONGODB_URI=${stack.mongoUri}  REDIS_URL=${stack.redisUrl}`);
   step(`tests (${files.length} files)`);
   const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-    env: { ...process.env, MONGODB_URI: stack.mongoUri, REDIS_URL: stack.redisUrl, FERRETDB_POSTGRES_URL: stack.postgresUrl ?? '', NODE_ENV: 'test' },
-  });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  const code = await new Promise<number>((resolve) => child.once('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+  const env = { ...process.env, MONGODB_URI: stack.mongoUri, REDIS_URL: stack.redisUrl, FERRETDB_POSTGRES_URL: stack.postgresUrl ?? '', NODE_ENV: 'test' };
+  const runFiles = (batch: string[], parallel: string) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${parallel}`, '--test-reporter=spec', ...batch], { cwd: repoRoot, stdio: 'inherit', env });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    return new Promise<number>((resolve) => child.once('exit', (c, s) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(c ?? (s ? 1 : 0));
+    }));
+  };
+  const solo = files.filter((f) => f.endsWith('.solo.test.ts'));
+  const shared = files.filter((f) => !f.endsWith('.solo.test.ts'));
+  let code = shared.length > 0 ? await runFiles(shared, concurrency) : 0;
+  for (const file of solo) {
+    step(`solo: ${file}`);
+    code = (await runFiles([file], '1')) || code;
+  }
   await stack.stop();
   return code;
 }

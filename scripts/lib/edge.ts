@@ -13,6 +13,8 @@ interface Upstream {
   service: string;
   target: string;
   healthy: boolean;
+  /** When the last probe that found it ready was sent (ms since epoch). */
+  readySince: number;
 }
 
 export interface EdgeOptions {
@@ -32,6 +34,8 @@ export interface Edge {
   server: http.Server;
   /** Healthy replica count per service, for status lines. */
   status(): Record<string, { healthy: number; total: number }>;
+  /** Each replica as the edge sees it (ready or not), for chaos recovery timing. */
+  readiness(): Array<{ service: string; target: string; ready: boolean; checkedAt: number }>;
   close(): Promise<void>;
 }
 
@@ -75,7 +79,7 @@ function mayReadStatus(req: http.IncomingMessage, options: EdgeOptions): boolean
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const log = options.log ?? (() => undefined);
   const upstreams = new Map<string, Upstream[]>();
-  for (const route of options.routes) upstreams.set(route.service, route.upstreams.map((target) => ({ service: route.service, target, healthy: false })));
+  for (const route of options.routes) upstreams.set(route.service, route.upstreams.map((target) => ({ service: route.service, target, healthy: false, readySince: 0 })));
   const prefixes = options.routes.flatMap((route) => route.prefixes.map((prefix) => ({ prefix, service: route.service }))).sort((a, b) => b.prefix.length - a.prefix.length);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const proxy = httpProxy.createProxyServer({ agent, xfwd: true, proxyTimeout: 30_000 });
@@ -91,9 +95,11 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
 
   async function probe(upstream: Upstream): Promise<void> {
     const was = upstream.healthy;
+    const sentAt = Date.now();
     try {
       const response = await fetch(`${upstream.target}/readyz`, { signal: AbortSignal.timeout(800) });
       upstream.healthy = response.status === 200;
+      if (upstream.healthy) upstream.readySince = sentAt;
     } catch {
       upstream.healthy = false;
     }
@@ -147,6 +153,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   return {
     server,
     status,
+    readiness: () => [...upstreams.values()].flat().map((u) => ({ service: u.service, target: u.target, ready: u.healthy, checkedAt: u.readySince })),
     async close() {
       clearInterval(timer);
       server.closeAllConnections();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { unavailable } from './errors.js';
+import { AppError, unavailable } from './errors.js';
 import { jitteredBackoff, sleep } from './timeout.js';
 
 export interface LockerOptions {
@@ -31,7 +31,14 @@ export function createLocker(redis: Redis, options: LockerOptions): WithLock {
 
   async function acquire(key: string, token: string, deadline: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      if ((await redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK') return;
+      let taken: string | null;
+      try {
+        taken = await redis.set(key, token, 'PX', ttlMs, 'NX');
+      } catch (error) {
+        // Redis restarting is a dependency outage, not a bug: 503 + Retry-After lets clients retry (found by the gameday).
+        throw new AppError(503, 'lock_unavailable', 'Service unavailable', { detail: 'the lock store is unreachable; try again', headers: { 'retry-after': '1' }, cause: error });
+      }
+      if (taken === 'OK') return;
       if (Date.now() > deadline) throw unavailable('busy', 'this item is being updated by many requests; try again', 1);
       await sleep(1 + jitteredBackoff(Math.min(attempt, 6), 2, 50));
     }
