@@ -6,6 +6,7 @@ import { bearerToken, createKoaApp, createLocker, pingMongo, pingRedis, requireA
 import type { InventoryConfig } from './config.js';
 import type { InventoryModels } from './models.js';
 import { createInventoryRouter } from './routes.js';
+import { createGate } from './domain/gate.js';
 import { createInventorySweeps, type InventorySweeps } from './sweepers.js';
 
 export interface InventoryDeps {
@@ -36,7 +37,8 @@ export function createInventoryApp(deps: InventoryDeps): InventoryApp {
   const clock = deps.clock ?? systemClock;
   const replica = deps.replica ?? `${process.env.HOSTNAME ?? 'local'}:${process.pid}`;
   const lock = createLocker(deps.redis, { prefix: deps.lockPrefix ?? 'lock:stock', ttlMs: config.STOCK_LOCK_TTL_MS, waitMs: config.STOCK_LOCK_WAIT_MS });
-  const domain = { models: deps.models, clock, replica, lock };
+  const gate = createGate(deps.redis, { prefix: `${deps.lockPrefix ?? 'lock:stock'}:gate`, ttlMs: config.STOCK_GATE_TTL_S * 1_000 });
+  const domain = { models: deps.models, clock, replica, lock, gate };
   const sweeps = createInventorySweeps({ ...domain, config, logger, metrics });
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS } });
   const admin = requireAdmin(config.ADMIN_TOKEN);

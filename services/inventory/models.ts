@@ -98,7 +98,8 @@ export async function createInventoryModels(connection: Connection): Promise<Inv
   const hold = new Schema<HoldDoc>(
     {
       _id: { type: String, required: true },
-      sku: { type: String, required: true },
+      // '' only on a tombstone (a release that came before its reserve, holds.ts).
+      sku: { type: String, default: '' },
       qty: { type: Number, required: true },
       requestedQty: { type: Number, required: true },
       owner: { type: String, default: null },

@@ -9,6 +9,7 @@ import { connectMongo, connectRedis, createLocker, createRedis, loadConfig, type
 import { inventoryConfigShape, type InventoryConfig } from '../../services/inventory/config.js';
 import { createInventoryModels, type InventoryModels } from '../../services/inventory/models.js';
 import { createInventoryApp } from '../../services/inventory/app.js';
+import { createGate } from '../../services/inventory/domain/gate.js';
 import type { InventorySweeps } from '../../services/inventory/sweepers.js';
 import type { HoldDeps } from '../../services/inventory/domain/holds.js';
 import { TEST_ADMIN_TOKEN, testObservability, testServers } from '../helpers/env.js';
@@ -47,7 +48,7 @@ export async function startInventory(options: { dbName: string; clock?: Clock; l
   return {
     app, models, sweeps, connection, config, url,
     redis,
-    deps: { models, clock: options.clock ?? { now: () => Date.now() }, replica: 'test', lock: createLocker(redis, { prefix: lockPrefix }) },
+    deps: { models, clock: options.clock ?? { now: () => Date.now() }, replica: 'test', lock: createLocker(redis, { prefix: lockPrefix }), gate: createGate(redis, { prefix: `${lockPrefix}:gate`, ttlMs: config.STOCK_GATE_TTL_S * 1_000 }) },
     async close(closeOptions = {}) {
       if (server) {
         server.closeAllConnections();
