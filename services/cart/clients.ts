@@ -30,7 +30,7 @@ export interface Clients {
   /** Current product, or null when unknown or catalog is unreachable (for price checks only). */
   peekProduct(productId: string): Promise<Product | null>;
   reserve(input: { id: string; sku: string; qty: number; ttlS: number; owner: string }): Promise<HoldResult>;
-  modifyHold(id: string, input: { qty?: number; ttlS?: number; owner?: string }): Promise<HoldResult>;
+  modifyHold(id: string, input: { qty?: number; ttlS?: number; owner?: string }, sku: string): Promise<HoldResult>;
   releaseHold(id: string): Promise<void>;
   usage(owner: string, sku: string): Promise<{ held: number; committed: number }>;
   close(): Promise<void>;
@@ -78,12 +78,13 @@ export function createClients(options: ClientOptions): Clients {
       }
     },
     // The hold id is ours, and inventory deduplicates by it: retrying the POST is safe.
+    // A breaker per SKU: a doorbuster that times out opens its own, not the one for every other item.
     async reserve(input) {
-      return holdResult(await inventory.call({ method: 'POST', path: '/api/inventory/holds', body: input, headers: auth, idempotent: true }));
+      return holdResult(await inventory.call({ method: 'POST', path: '/api/inventory/holds', body: input, headers: auth, idempotent: true, breakerKey: `holds:${input.sku}` }));
     },
     // Absolute qty and ttl: repeating the PATCH gives the same result.
-    async modifyHold(id, input) {
-      return holdResult(await inventory.call({ method: 'PATCH', path: `/api/inventory/holds/${id}`, body: input, headers: auth, idempotent: true }));
+    async modifyHold(id, input, sku) {
+      return holdResult(await inventory.call({ method: 'PATCH', path: `/api/inventory/holds/${id}`, body: input, headers: auth, idempotent: true, breakerKey: `holds:${sku}` }));
     },
     async releaseHold(id) {
       const response = await inventory.call({ method: 'POST', path: `/api/inventory/holds/${id}/release`, headers: auth, idempotent: true });

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import type { Context, Middleware, Next } from 'koa';
 import type { Connection } from 'mongoose';
-import { bearerToken, createKoaApp, createLocker, pingMongo, pingRedis, requireAdmin, systemClock, unauthorized, type Clock, type Health, type Logger, type Metrics, type Redis } from '../kit/index.js';
+import { bearerToken, createKoaApp, createLocker, mongoConnected, pingRedis, requireAdmin, systemClock, unauthorized, type Clock, type Health, type Logger, type Metrics, type Redis } from '../kit/index.js';
 import type { InventoryConfig } from './config.js';
 import type { InventoryModels } from './models.js';
 import { createInventoryRouter } from './routes.js';
@@ -49,10 +49,14 @@ export function createInventoryApp(deps: InventoryDeps): InventoryApp {
   return { app, sweeps };
 }
 
-/** Readiness: stock lives in MongoDB, its write locks in Redis; without either, inventory cannot change stock. */
+/**
+ * Readiness: stock lives in MongoDB, its write locks and gate in Redis; without
+ * either, inventory cannot change stock. Neither check waits behind the request
+ * load: the driver's connection state for MongoDB, a cached ping for Redis.
+ */
 export function addInventoryChecks(health: Health, connection: Connection, redis: Redis): void {
-  health.addCheck('mongo', () => pingMongo(connection));
-  health.addCheck('redis', () => pingRedis(redis));
+  health.addCheck('mongo', () => mongoConnected(connection));
+  health.addCheck('redis', () => pingRedis(redis), { cacheMs: 1_000 });
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();

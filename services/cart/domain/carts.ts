@@ -5,7 +5,7 @@
  * `_id`, derived from the token or the customer (see models.ts for why).
  */
 import { randomBytes } from 'node:crypto';
-import { conflict, notFound, updateByIdIf } from '../../kit/index.js';
+import { conflict, neverSent, notFound, updateByIdIf } from '../../kit/index.js';
 import type { Product } from '../clients.js';
 import { cartsIn, type CartDoc, type CartLine, type LineHold, type Money } from '../models.js';
 import type { CartDeps } from './context.js';
@@ -161,7 +161,7 @@ export async function ensureHold(deps: CartDeps, cart: CartDoc, line: Pick<CartL
   const owner = holdOwner(cart);
   const current = line.hold;
   if (current && current.status === 'active' && current.expiresAt.getTime() > deps.clock.now()) {
-    const result = await deps.clients.modifyHold(current.id, { qty, ttlS, owner });
+    const result = await deps.clients.modifyHold(current.id, { qty, ttlS, owner }, line.sku);
     if (result.ok) return { ...current, expiresAt: new Date(result.hold.expiresAt) };
     if (result.code === 'insufficient_stock') throw insufficient(line.sku, qty, result.available);
   }
@@ -169,7 +169,16 @@ export async function ensureHold(deps: CartDeps, cart: CartDoc, line: Pick<CartL
   if (current) await deps.clients.releaseHold(current.id);
   const gen = current ? current.gen + 1 : 0;
   const id = `h_${cart._id}_${line.id}_${gen}`;
-  const result = await deps.clients.reserve({ id, sku: line.sku, qty, ttlS, owner });
+  let result: Awaited<ReturnType<typeof deps.clients.reserve>>;
+  try {
+    result = await deps.clients.reserve({ id, sku: line.sku, qty, ttlS, owner });
+  } catch (error) {
+    // We give up on this id (timeout, 503): the line will not be saved with it, so release it. Inventory
+    // answers a release that arrives before its reserve with a tombstone that refuses the reserve later.
+    // If that fails too, the hold expires on its own like any other.
+    if (!neverSent(error)) void deps.clients.releaseHold(id).catch(() => undefined);
+    throw error;
+  }
   if (!result.ok) throw insufficient(line.sku, qty, result.available);
   return { id, gen, expiresAt: new Date(result.hold.expiresAt), status: 'active' };
 }
