@@ -3,7 +3,8 @@
  * attempt, retries only for idempotent calls, circuit breaker, 503 with
  * Retry-After when the callee is down).
  */
-import { AppError, createHttpClient, unprocessable, type HttpClient, type Logger, type Metrics } from '../kit/index.js';
+import { LRUCache } from 'lru-cache';
+import { AppError, createHttpClient, unprocessable, type HttpClient, type HttpResponse, type Logger, type Metrics } from '../kit/index.js';
 import type { Money } from './models.js';
 
 export interface Product {
@@ -41,6 +42,8 @@ export interface ClientOptions {
   inventoryUrl: string;
   inventoryToken: string;
   timeoutMs: number;
+  /** Reuse a fetched product this long (0: every call asks catalog). */
+  productCacheMs?: number;
   logger: Logger;
   metrics?: Metrics;
 }
@@ -51,8 +54,17 @@ export function createClients(options: ClientOptions): Clients {
   const inventory: HttpClient = createHttpClient({ ...common, name: 'inventory', baseUrl: options.inventoryUrl });
   const auth = { authorization: `Bearer ${options.inventoryToken}` };
 
-  async function fetchProduct(productId: string) {
-    return catalog.call<Product>({ path: `/api/catalog/products/${encodeURIComponent(productId)}` });
+  // Successful reads only (a 404 or an outage is asked again); concurrent misses share one call.
+  const products = new LRUCache<string, Promise<HttpResponse<Product>>>({ max: 5_000, ttl: Math.max(1, options.productCacheMs ?? 0) });
+  function fetchProduct(productId: string): Promise<HttpResponse<Product>> {
+    const load = () => catalog.call<Product>({ path: `/api/catalog/products/${encodeURIComponent(productId)}` });
+    if (!options.productCacheMs) return load();
+    const cached = products.get(productId);
+    if (cached) return cached;
+    const pending = load();
+    products.set(productId, pending);
+    pending.then((response) => response.status !== 200 && products.delete(productId), () => products.delete(productId));
+    return pending;
   }
 
   const holdResult = (response: { status: number; body: unknown }): HoldResult => {

@@ -54,14 +54,3 @@ export async function pingMongo(connection: Connection): Promise<void> {
 export async function mongoConnected(connection: Connection): Promise<void> {
   if (connection.readyState !== 1) throw new Error('mongo not connected');
 }
-
-/**
- * True when the server is FerretDB (it answers buildInfo with its own version
- * next to the MongoDB one it emulates). Services use it to keep hot-path
- * filters to `{ _id }` there; see README "Notes on the local MongoDB-compatible server".
- */
-export async function isFerretDb(connection: Connection): Promise<boolean> {
-  if (!connection.db) throw new Error('mongo not connected');
-  const info = await connection.db.admin().command({ buildInfo: 1 });
-  return typeof info.ferretdbVersion === 'string';
-}

@@ -135,17 +135,16 @@ export async function mutateCart(deps: CartDeps, cartId: string, change: (cart: 
   return deps.lock(cartId, async () => {
     const cart = await findLive(deps, cartId);
     if (!cart) throw notFound('no such cart');
-    const seen = { ...cart };
     await change(cart);
-    return save(deps, cart, seen);
+    return save(deps, cart);
   });
 }
 
-/** Saves lines and sliding expiry if the cart is still at the version read; `seen` is that read, made under the cart's lock (kit/guarded-write.ts). */
-export async function save(deps: CartDeps, cart: CartDoc, seen?: CartDoc): Promise<CartDoc> {
+/** Saves lines and sliding expiry if the cart is still at the version read (under the cart's lock). */
+export async function save(deps: CartDeps, cart: CartDoc): Promise<CartDoc> {
   const now = deps.clock.now();
   const next = { lines: cart.lines, mergedFrom: cart.mergedFrom, version: cart.version + 1, updatedAt: new Date(now), lastActivityAt: new Date(now), expiresAt: expiryFor(deps, cart.customerId, now) };
-  const saved = await updateByIdIf(cartsIn(deps.models), cart._id, { version: cart.version, state: 'open' }, { $set: next }, { seen });
+  const saved = await updateByIdIf(cartsIn(deps.models), cart._id, { version: cart.version, state: 'open' }, { $set: next });
   if (!saved) throw conflict('cart_changed', 'the cart changed meanwhile; reload it and try again');
   return saved;
 }
@@ -206,7 +205,6 @@ export async function refreshHolds(deps: CartDeps, cartId: string, justSaved?: C
   const cart = await deps.lock(cartId, async () => {
     const current = await findLive(deps, cartId);
     if (!current) throw notFound('no such cart');
-    const seen = { ...current };
     const now = deps.clock.now();
     let changed = now - current.lastActivityAt.getTime() > TOUCH_EVERY_MS;
     for (const line of current.lines) {
@@ -228,7 +226,7 @@ export async function refreshHolds(deps: CartDeps, cartId: string, justSaved?: C
         }
       }
     }
-    return changed ? save(deps, current, seen) : current;
+    return changed ? save(deps, current) : current;
   });
   return { cart, notices };
 }

@@ -30,9 +30,9 @@ export interface EffectDeps {
 }
 
 const entry = (holdId: string) => `holds.${holdId}`;
-/** Guarded by the entry (and `available`); filtered by `_id` alone on FerretDB (see kit/guarded-write.ts). Returns the document as it was. */
+/** Guarded by the entry (and `available`), see kit/guarded-write.ts. Returns the document as it was. */
 const updateStock = (models: InventoryModels, sku: string, guard: Record<string, unknown>, update: Record<string, unknown>) =>
-  updateByIdIf({ model: models.Stock, byIdOnly: models.byIdOnly }, sku, guard, update, { returnNew: false });
+  updateByIdIf(models.Stock, sku, guard, update, { returnNew: false });
 /** Optimistic loops retry when another writer changed the entry between read and write. */
 const MAX_ATTEMPTS = 20;
 
@@ -48,7 +48,7 @@ export type ReserveOutcome = { kind: 'applied' } | { kind: 'already'; units: num
 export async function admit(deps: EffectDeps, holdId: string, sku: string, qty: number): Promise<{ kind: 'ticket' | 'unknown' } | { kind: 'sold_out'; available: number }> {
   const first = await deps.gate.take(sku, holdId, qty);
   if (first.kind !== 'no_gate') return first;
-  const rebuilt = await deps.lock(sku, () => deps.gate.rebuild(deps.models, sku));
+  const rebuilt = await deps.gate.rebuild(deps.models, sku, deps.lock);
   if (!rebuilt) return { kind: 'unknown' };
   const again = await deps.gate.take(sku, holdId, qty);
   return again.kind === 'no_gate' ? { kind: 'ticket' } : again;

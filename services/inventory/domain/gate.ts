@@ -18,7 +18,7 @@
  * One Redis hash per SKU: field `a` = available units, `h:<holdId>` = units of a
  * ticket. Each script runs atomically in Redis.
  */
-import type { Redis } from '../../kit/index.js';
+import type { Redis, WithLock } from '../../kit/index.js';
 import type { InventoryModels, StockDoc } from '../models.js';
 
 /** KEYS[1] gate; ARGV holdId, qty. 1 ticket (new or already there), 0 sold out (ARGV: available), -1 no gate. */
@@ -60,8 +60,8 @@ export interface Gate {
   set(sku: string, holdId: string, units: number): Promise<void>;
   /** Call under the SKU's lock after a commit: the ticket goes, its units are sold (not available again). */
   sell(sku: string, holdId: string): Promise<void>;
-  /** Call under the SKU's lock: copies available units and hold entries from the stock document. False for an unknown SKU. */
-  rebuild(models: InventoryModels, sku: string): Promise<boolean>;
+  /** Copies available units and hold entries from the stock document, under the SKU's lock (`lock`). False for an unknown SKU. */
+  rebuild(models: InventoryModels, sku: string, lock: WithLock): Promise<boolean>;
   /** Drops the gate (stock changed by an admin); the next reserve rebuilds it. */
   forget(sku: string): Promise<void>;
 }
@@ -75,6 +75,7 @@ export interface GateOptions {
 
 export function createGate(redis: Redis, options: GateOptions): Gate {
   const key = (sku: string) => `${options.prefix}:${sku}`;
+  const rebuilding = new Map<string, Promise<boolean>>();
   return {
     async take(sku, holdId, qty) {
       const [code, available] = (await redis.eval(TAKE, 1, key(sku), holdId, qty)) as [number, number];
@@ -87,12 +88,21 @@ export function createGate(redis: Redis, options: GateOptions): Gate {
     async sell(sku, holdId) {
       await redis.eval(SET, 1, key(sku), holdId, 0, 0);
     },
-    async rebuild(models, sku) {
-      const stock = await models.Stock.findById(sku, { available: 1, holds: 1 }).lean<Pick<StockDoc, 'available' | 'holds'>>();
-      if (!stock) return false;
-      const entries = Object.entries(stock.holds ?? {}).flatMap(([id, units]) => [id, String(units)]);
-      await redis.eval(REBUILD, 1, key(sku), options.ttlMs, stock.available, ...entries);
-      return true;
+    rebuild(models, sku, lock) {
+      // One rebuild per SKU at a time in this process: a rush that finds no gate waits for one database read, not one each.
+      const running = rebuilding.get(sku);
+      if (running) return running;
+      const run = lock(sku, async () => {
+        // Another replica may have rebuilt it while we waited for the lock.
+        if ((await redis.exists(key(sku))) === 1) return true;
+        const stock = await models.Stock.findById(sku, { available: 1, holds: 1 }).lean<Pick<StockDoc, 'available' | 'holds'>>();
+        if (!stock) return false;
+        const entries = Object.entries(stock.holds ?? {}).flatMap(([id, units]) => [id, String(units)]);
+        await redis.eval(REBUILD, 1, key(sku), options.ttlMs, stock.available, ...entries);
+        return true;
+      }).finally(() => rebuilding.delete(sku));
+      rebuilding.set(sku, run);
+      return run;
     },
     async forget(sku) {
       await redis.del(key(sku));

@@ -45,8 +45,8 @@ const TRANSITIONAL: Partial<Record<HoldState, { final: HoldState; to: 'available
   committing: { final: 'committed', to: 'sold' },
 };
 const LIVE: HoldState[] = ['pending', 'active'];
-/** Hold writes are guarded by state; filtered by `_id` alone on FerretDB (see kit/guarded-write.ts). */
-const holdsIn = (models: InventoryModels) => ({ model: models.Hold, byIdOnly: models.byIdOnly });
+/** Hold writes are guarded by state (kit/guarded-write.ts). */
+const holdsIn = (models: InventoryModels) => models.Hold;
 
 /** The state a client sees: a transitional state shows its decided outcome; a live hold past its expiry is expired. */
 export function publicState(hold: HoldDoc, now: number): PublicHoldState {

@@ -105,7 +105,7 @@ async function realign(deps: HoldDeps, sku: string, holdId: string): Promise<boo
     const units = await reservedFor(models, sku, holdId);
     const hold = await models.Hold.findById(holdId, { state: 1, qty: 1 }).lean<Pick<HoldDoc, 'state' | 'qty'>>();
     if (units === undefined || !hold || hold.state !== 'active' || hold.qty === units) return false;
-    return updateOneByIdIf({ model: models.Hold, byIdOnly: models.byIdOnly }, holdId, { state: 'active', qty: hold.qty }, { $set: { qty: units, updatedAt: new Date(clock.now()) } });
+    return updateOneByIdIf(models.Hold, holdId, { state: 'active', qty: hold.qty }, { $set: { qty: units, updatedAt: new Date(clock.now()) } });
   });
 }
 
