@@ -35,6 +35,8 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** `catalog` or `cart` to run one benchmark only. */
 const only = process.env.BENCH_ONLY;
 const adminToken = 'bench-admin-token-0123456789';
+/** Service ports of this run, shifted with STACK_PORT_OFFSET like the stack's so checkouts can bench side by side. */
+const port = (n: number) => 9510 + Number(process.env.STACK_PORT_OFFSET ?? 0) * 10 + n;
 const logDir = path.join(dataDir, 'bench');
 fs.mkdirSync(logDir, { recursive: true });
 const children: ChildProcess[] = [];
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
   const runId = Date.now().toString(36);
   const env = { MONGODB_URI: stack.mongoUri.replace(/\/[^/]*$/, `/bench_${runId}`), REDIS_URL: stack.redisUrl, ADMIN_TOKEN: adminToken, LOG_LEVEL: 'info' };
   try {
-    const { url: catalog, child: catalogProcess } = await startService('catalog', 9510, env);
+    const { url: catalog, child: catalogProcess } = await startService('catalog', port(0), env);
     const product = await post(`${catalog}/api/catalog/products`, {
       sku: `BENCH-${runId}`, slug: `bench-${runId}`, name: 'Benchmark Kettle', description: 'A kettle that is read many times.',
       price: { amount: 4999, currency: 'EUR' }, categories: ['kitchen'], attributes: { color: 'steel', brand: 'Acme' },
@@ -112,9 +114,9 @@ async function main(): Promise<void> {
     const bodyText = await (await fetch(productUrl)).text();
     const bodyFile = path.join(logDir, 'body.json');
     fs.writeFileSync(bodyFile, bodyText);
-    const bare = startProcess('bare-koa', ['scripts/lib/bare-koa.ts'], { PORT: '9511', BENCH_BODY_FILE: bodyFile });
-    await waitForPort(9511, 'bare Koa baseline', path.join(logDir, 'bare-koa.log'), 30_000, bare);
-    const bareUrl = 'http://127.0.0.1:9511/api/catalog/products/x';
+    const bare = startProcess('bare-koa', ['scripts/lib/bare-koa.ts'], { PORT: String(port(1)), BENCH_BODY_FILE: bodyFile });
+    await waitForPort(port(1), 'bare Koa baseline', path.join(logDir, 'bare-koa.log'), 30_000, bare);
+    const bareUrl = `http://127.0.0.1:${port(1)}/api/catalog/products/x`;
     await autocannon({ url: productUrl, connections, amount: 2_000 });
     await autocannon({ url: bareUrl, connections, amount: 2_000 });
 
@@ -130,8 +132,8 @@ async function main(): Promise<void> {
     const catalogLine = { bench: 'catalog.getProduct.warm', bodyBytes: Buffer.byteLength(bodyText), connections, durationS, rounds, catalog: catalogResult, bareKoa: bareResult, ratio: Number((catalogResult.rps / bareResult.rps).toFixed(3)), target: 0.7,
       ...(catalogResult.cpuUsPerRequest && bareResult.cpuUsPerRequest ? { cpuRatio: Number((bareResult.cpuUsPerRequest / catalogResult.cpuUsPerRequest).toFixed(3)) } : {}) };
 
-    const { url: inventory } = await startService('inventory', 9512, env);
-    const { url: cart } = await startService('cart', 9513, { ...env, CATALOG_URL: catalog, INVENTORY_URL: inventory });
+    const { url: inventory } = await startService('inventory', port(2), env);
+    const { url: cart } = await startService('cart', port(3), { ...env, CATALOG_URL: catalog, INVENTORY_URL: inventory });
     const cartProduct = await post(`${catalog}/api/catalog/products`, { sku: `CART-${runId}`, slug: `cart-${runId}`, name: 'Benchmark Mug', price: { amount: 999, currency: 'EUR' }, maxPerOrder: 1000 });
     const cartSamples: Sample[] = [];
     const cart32: Sample[] = [];
@@ -155,8 +157,8 @@ async function main(): Promise<void> {
       const seedStarted = Date.now();
       await seedCarts({ mongoUri: scaleEnv.MONGODB_URI, cartDb: scaleDb, inventoryDb: scaleDb, count: scaleCarts, log: console.log });
       console.log(`seeded in ${Math.round((Date.now() - seedStarted) / 1_000)} s`);
-      const { url: inventoryScaled } = await startService('inventory', 9514, scaleEnv);
-      const { url: cartScaled } = await startService('cart', 9515, { ...scaleEnv, CATALOG_URL: catalog, INVENTORY_URL: inventoryScaled });
+      const { url: inventoryScaled } = await startService('inventory', port(4), scaleEnv);
+      const { url: cartScaled } = await startService('cart', port(5), { ...scaleEnv, CATALOG_URL: catalog, INVENTORY_URL: inventoryScaled });
       const empty: Sample[] = [];
       const scaled: Sample[] = [];
       for (let round = 1; round <= rounds; round += 1) {
@@ -183,7 +185,7 @@ async function main(): Promise<void> {
     if (only !== 'cart') {
       // 5. Cold catalog pages: a catalog process with its cache off, on 10,000 products.
       const coldEnv = { ...env, MONGODB_URI: env.MONGODB_URI.replace(/\/[^/]*$/, `/bench_${runId}_catalog`), CATALOG_CACHE_FRESH_MS: '0', CATALOG_CACHE_REVALIDATE_MS: '0', CATALOG_CACHE_STALE_IF_ERROR_MS: '0', BODY_LIMIT: '5mb' };
-      const { url: cold } = await startService('catalog', 9516, coldEnv);
+      const { url: cold } = await startService('catalog', port(6), coldEnv);
       const products = demoProducts(10_000);
       for (let i = 0; i < products.length; i += 1_000) await post(`${cold}/api/catalog/products/bulk`, { products: products.slice(i, i + 1_000) });
       const first = (await (await fetch(`${cold}/api/catalog/products`)).json()) as { nextCursor: string | null };
