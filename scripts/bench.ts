@@ -5,7 +5,14 @@
  * 1. catalog: GET /api/catalog/products/:id with a warm cache, vs a bare Koa
  *    route returning the same JSON body; one process each, same load generator,
  *    alternating rounds; medians of BENCH_ROUNDS rounds; ratio = rps / baseline rps.
- * 2. add-to-cart: POST a line to a fresh cart (cart -> catalog, inventory).
+ * 2. add-to-cart: POST a line to a fresh cart (cart -> catalog, inventory), at 8
+ *    and at 32 connections.
+ * 3. add-to-cart at scale: an empty database vs one with BENCH_SCALE_CARTS
+ *    (100,000) carts and their holds, seeded with insertMany; alternating rounds.
+ * 4. doorbuster: BENCH_DOOR_ATTEMPTS (5,000) adds of a limited SKU with 50 units, each from its own cart.
+ * 5. cold catalog pages: 10,000 products, a catalog without a cache; first page,
+ *    a cursor page, category + sort, `q` search.
+ * `--quick` (or BENCH_QUICK=1): 1 round of 4 s, 20,000 carts, 1,000 attempts: a few minutes in all.
  * Prints one JSON line per benchmark and writes reports/bench.json.
  */
 import fs from 'node:fs';
@@ -17,13 +24,20 @@ import { dataDir, repoRoot } from './lib/paths.js';
 import { waitForPort } from './lib/procs.js';
 import { benchAddToCart } from './lib/bench-cart.js';
 import { benchEdge } from './lib/bench-edge.js';
+import { burstAddToCart, seedCarts, seedGuestCarts, timeColdPages } from './lib/bench-data.js';
+import { demoProducts } from './lib/demo-catalog.js';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const durationS = Number(process.env.BENCH_DURATION_S ?? 8);
+const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const rounds = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3));
+const durationS = Number(process.env.BENCH_DURATION_S ?? (quick ? 4 : 8));
+const scaleCarts = Number(process.env.BENCH_SCALE_CARTS ?? (quick ? 20_000 : 100_000));
+const doorAttempts = Number(process.env.BENCH_DOOR_ATTEMPTS ?? (quick ? 1_000 : 5_000));
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** `catalog`, `cart` or `edge` to run one benchmark only. */
 const only = process.env.BENCH_ONLY;
 const adminToken = 'bench-admin-token-0123456789';
+/** Service ports of this run, shifted with STACK_PORT_OFFSET like the stack's so checkouts can bench side by side. */
+const port = (n: number) => 9510 + Number(process.env.STACK_PORT_OFFSET ?? 0) * 10 + n;
 const logDir = path.join(dataDir, 'bench');
 fs.mkdirSync(logDir, { recursive: true });
 const children: ChildProcess[] = [];
@@ -79,8 +93,8 @@ const summarize = (samples: Sample[]): Sample => ({
   ...(samples.every((s) => s.cpuUsPerRequest !== undefined) ? { cpuUsPerRequest: median(samples.map((s) => s.cpuUsPerRequest ?? 0)) } : {}),
 });
 
-async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body: JSON.stringify(body) });
+async function post(url: string, body: unknown, method = 'POST'): Promise<Record<string, unknown>> {
+  const response = await fetch(url, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body: JSON.stringify(body) });
   if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
   return (await response.json()) as Record<string, unknown>;
 }
@@ -91,7 +105,7 @@ async function main(): Promise<void> {
   const runId = Date.now().toString(36);
   const env = { MONGODB_URI: stack.mongoUri.replace(/\/[^/]*$/, `/bench_${runId}`), REDIS_URL: stack.redisUrl, ADMIN_TOKEN: adminToken, INTERNAL_TOKEN: `${adminToken}-internal`, INVENTORY_TOKEN: `${adminToken}-internal`, CUSTOMER_TOKEN_SECRET: `${adminToken}-customer`, LOG_LEVEL: 'info' };
   try {
-    const { url: catalog, child: catalogProcess } = await startService('catalog', 9510, env);
+    const { url: catalog, child: catalogProcess } = await startService('catalog', port(0), env);
     const product = await post(`${catalog}/api/catalog/products`, {
       sku: `BENCH-${runId}`, slug: `bench-${runId}`, name: 'Benchmark Kettle', description: 'A kettle that is read many times.',
       price: { amount: 4999, currency: 'EUR' }, categories: ['kitchen'], attributes: { color: 'steel', brand: 'Acme' },
@@ -106,9 +120,9 @@ async function main(): Promise<void> {
     const bodyText = await (await fetch(productUrl)).text();
     const bodyFile = path.join(logDir, 'body.json');
     fs.writeFileSync(bodyFile, bodyText);
-    const bare = startProcess('bare-koa', ['scripts/lib/bare-koa.ts'], { PORT: '9511', BENCH_BODY_FILE: bodyFile });
-    await waitForPort(9511, 'bare Koa baseline', path.join(logDir, 'bare-koa.log'), 30_000, bare);
-    const bareUrl = 'http://127.0.0.1:9511/api/catalog/products/x';
+    const bare = startProcess('bare-koa', ['scripts/lib/bare-koa.ts'], { PORT: String(port(1)), BENCH_BODY_FILE: bodyFile });
+    await waitForPort(port(1), 'bare Koa baseline', path.join(logDir, 'bare-koa.log'), 30_000, bare);
+    const bareUrl = `http://127.0.0.1:${port(1)}/api/catalog/products/x`;
     await autocannon({ url: productUrl, connections, amount: 2_000 });
     await autocannon({ url: bareUrl, connections, amount: 2_000 });
 
@@ -124,23 +138,80 @@ async function main(): Promise<void> {
     const catalogLine = { bench: 'catalog.getProduct.warm', bodyBytes: Buffer.byteLength(bodyText), connections, durationS, rounds, catalog: catalogResult, bareKoa: bareResult, ratio: Number((catalogResult.rps / bareResult.rps).toFixed(3)), target: 0.7,
       ...(catalogResult.cpuUsPerRequest && bareResult.cpuUsPerRequest ? { cpuRatio: Number((bareResult.cpuUsPerRequest / catalogResult.cpuUsPerRequest).toFixed(3)) } : {}) };
 
-    const { url: inventory } = await startService('inventory', 9512, env);
-    const { url: cart } = await startService('cart', 9513, { ...env, CATALOG_URL: catalog, INVENTORY_URL: inventory });
+    const { url: inventory } = await startService('inventory', port(2), env);
+    const { url: cart } = await startService('cart', port(3), { ...env, CATALOG_URL: catalog, INVENTORY_URL: inventory });
     const cartProduct = await post(`${catalog}/api/catalog/products`, { sku: `CART-${runId}`, slug: `cart-${runId}`, name: 'Benchmark Mug', price: { amount: 999, currency: 'EUR' }, maxPerOrder: 1000 });
     const cartSamples: Sample[] = [];
+    const cart32: Sample[] = [];
     for (let round = 1; round <= (only === 'catalog' ? 0 : rounds); round += 1) {
       const r = await benchAddToCart({ baseUrl: cart, productId: String(cartProduct.id), durationS, connections: 8 });
       cartSamples.push({ rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors });
-      console.log(`round ${round}/${rounds}: add-to-cart ${Math.round(r.rps)} rps p99 ${r.p99Ms} ms (${r.errors} errors)`);
+      const r32 = await benchAddToCart({ baseUrl: cart, productId: String(cartProduct.id), durationS, connections: 32 });
+      cart32.push({ rps: r32.rps, p50Ms: r32.p50Ms, p99Ms: r32.p99Ms, errors: r32.errors });
+      console.log(`round ${round}/${rounds}: add-to-cart ${Math.round(r.rps)} rps p99 ${r.p99Ms} ms at 8 connections (${r.errors} errors), ${r32.rps} rps p99 ${r32.p99Ms} ms at 32 (${r32.errors} errors)`);
     }
     const cartLine = { bench: 'cart.addLine.freshCart', connections: 8, durationS, rounds, cart: summarize(cartSamples), catalogGetProductRps: catalogResult.rps };
+    const add32 = summarize(cart32);
+    const addLine = { bench: 'cart.addLine', connections: 32, rps: add32.rps, p50Ms: add32.p50Ms, p99Ms: add32.p99Ms, errors: add32.errors, durationS, rounds };
+    const lines: Record<string, unknown>[] = [catalogLine, cartLine, addLine];
 
-    const edgeLines = only ? [] : await edge();
-    console.log(JSON.stringify(catalogLine));
-    console.log(JSON.stringify(cartLine));
-    for (const line of edgeLines) console.log(JSON.stringify(line));
+    if (only !== 'catalog') {
+      // 3. The same add on a database that already holds `scaleCarts` carts and their holds.
+      const scaleDb = `bench_${runId}_scale`;
+      const scaleEnv = { ...env, MONGODB_URI: env.MONGODB_URI.replace(/\/[^/]*$/, `/${scaleDb}`) };
+      console.log(`seeding ${scaleCarts} carts and holds into ${scaleDb} (insertMany, ${Math.ceil(scaleCarts / 5_000)} batches)`);
+      const seedStarted = Date.now();
+      await seedCarts({ mongoUri: scaleEnv.MONGODB_URI, cartDb: scaleDb, inventoryDb: scaleDb, count: scaleCarts, log: console.log });
+      console.log(`seeded in ${Math.round((Date.now() - seedStarted) / 1_000)} s`);
+      const { url: inventoryScaled } = await startService('inventory', port(4), scaleEnv);
+      const { url: cartScaled } = await startService('cart', port(5), { ...scaleEnv, CATALOG_URL: catalog, INVENTORY_URL: inventoryScaled });
+      const empty: Sample[] = [];
+      const scaled: Sample[] = [];
+      for (let round = 1; round <= rounds; round += 1) {
+        const e = await benchAddToCart({ baseUrl: cart, productId: String(cartProduct.id), durationS, connections: 32 });
+        const f = await benchAddToCart({ baseUrl: cartScaled, productId: String(cartProduct.id), durationS, connections: 32 });
+        empty.push({ rps: e.rps, p50Ms: e.p50Ms, p99Ms: e.p99Ms, errors: e.errors });
+        scaled.push({ rps: f.rps, p50Ms: f.p50Ms, p99Ms: f.p99Ms, errors: f.errors });
+        console.log(`round ${round}/${rounds}: add-to-cart empty ${e.rps} rps | with ${scaleCarts} carts ${f.rps} rps`);
+      }
+      const [emptyRps, fullRps] = [summarize(empty).rps, summarize(scaled).rps];
+      lines.push({ bench: 'cart.addLine.scale', carts: scaleCarts, connections: 32, emptyRps, at100kCartsRps: fullRps, ratio: Number((fullRps / Math.max(1, emptyRps)).toFixed(3)), target: 0.9 });
+
+      // 4. Doorbuster: 50 units, every attempt from its own cart, 64 at a time.
+      const doorSku = `DOOR-${runId}`;
+      const door = await post(`${catalog}/api/catalog/products`, { sku: doorSku, slug: `door-${runId}`, name: 'Doorbuster TV', price: { amount: 19900, currency: 'EUR' }, limitedQuantity: true, maxPerOrder: 1 });
+      await post(`${inventory}/api/inventory/stock/${doorSku}`, { onHand: 50, reason: 'bench' }, 'PUT');
+      const tokens = await seedGuestCarts(env.MONGODB_URI, `bench_${runId}`, doorAttempts);
+      const burst = await burstAddToCart(cart, String(door.id), tokens, 64);
+      const held = Number(((await (await fetch(`${inventory}/api/inventory/stock/${doorSku}`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { reserved: number }).reserved);
+      console.log(`doorbuster: ${burst.created} added, ${burst.conflicts} x 409, ${burst.other} other answers; ${held} units held`);
+      lines.push({ bench: 'inventory.doorbuster', units: 50, attempts: doorAttempts, held, added: burst.created, conflicts: burst.conflicts, otherAnswers: burst.other, attemptsPerS: burst.attemptsPerS, p99Ms: burst.p99Ms });
+    }
+
+    if (only !== 'cart') {
+      // 5. Cold catalog pages: a catalog process with its cache off, on 10,000 products.
+      const coldEnv = { ...env, MONGODB_URI: env.MONGODB_URI.replace(/\/[^/]*$/, `/bench_${runId}_catalog`), CATALOG_CACHE_FRESH_MS: '0', CATALOG_CACHE_REVALIDATE_MS: '0', CATALOG_CACHE_STALE_IF_ERROR_MS: '0', BODY_LIMIT: '5mb' };
+      const { url: cold } = await startService('catalog', port(6), coldEnv);
+      const products = demoProducts(10_000);
+      for (let i = 0; i < products.length; i += 1_000) await post(`${cold}/api/catalog/products/bulk`, { products: products.slice(i, i + 1_000) });
+      const first = (await (await fetch(`${cold}/api/catalog/products`)).json()) as { nextCursor: string | null };
+      const pages = [
+        `${cold}/api/catalog/products`,
+        `${cold}/api/catalog/products?cursor=${encodeURIComponent(first.nextCursor ?? '')}`,
+        `${cold}/api/catalog/products?category=electronics&sort=price`,
+        `${cold}/api/catalog/products?q=kettle`,
+      ];
+      const times = await timeColdPages(Array.from({ length: quick ? 5 : 10 }, () => pages).flat());
+      const sorted = [...times].sort((a, b) => a - b);
+      const pct = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0);
+      const perPage = Object.fromEntries(['first', 'cursor', 'categorySort', 'search'].map((name, k) => [name, Math.round(median(times.filter((_, i) => i % pages.length === k)))]));
+      lines.push({ bench: 'catalog.list.cold', products: products.length, requests: times.length, p50Ms: pct(0.5), p99Ms: pct(0.99), medianMsByPage: perPage, target: 100 });
+    }
+
+    if (!only) lines.push(...(await edge()));
+    for (const line of lines) console.log(JSON.stringify(line));
     fs.mkdirSync(path.join(repoRoot, 'reports'), { recursive: true });
-    fs.writeFileSync(path.join(repoRoot, 'reports', 'bench.json'), `${JSON.stringify([catalogLine, cartLine, ...edgeLines], null, 2)}\n`);
+    fs.writeFileSync(path.join(repoRoot, 'reports', 'bench.json'), `${JSON.stringify(lines, null, 2)}\n`);
     console.log(`\ncatalog GET product: ${catalogResult.rps} rps (p50 ${catalogResult.p50Ms} ms, p99 ${catalogResult.p99Ms} ms) vs bare Koa ${bareResult.rps} rps: ratio ${catalogLine.ratio} (target >= 0.7) ${catalogLine.ratio >= 0.7 ? 'MET' : 'NOT MET'}`);
     console.log(`add to cart:         ${cartLine.cart.rps} rps (p50 ${cartLine.cart.p50Ms} ms, p99 ${cartLine.cart.p99Ms} ms); written to reports/bench.json`);
   } finally {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { dataDir, toolsDir } from './paths.js';
+import { FERRETDB_GIN_SQL } from './ferretdb-gin.js';
 import { hasCommand, isPortOpen, run, startManaged, waitForPort, type Managed } from './procs.js';
 
 export const FERRETDB_VERSION = 'v1.24.2';
@@ -128,6 +129,9 @@ async function waitForPostgres(bin: string, port: number, logFile: string): Prom
         const created = psql('CREATE DATABASE ferretdb');
         if (created.status !== 0 && !created.stderr.includes('already exists')) throw new Error(`creating the ferretdb database failed: ${created.stderr}`);
       }
+      // FerretDB's own btree indexes never serve its pushed-down filters; see ferretdb-gin.ts.
+      const gin = spawnSync(path.join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'ferretdb', '-v', 'ON_ERROR_STOP=1', '-qtAc', FERRETDB_GIN_SQL], { encoding: 'utf8' });
+      if (gin.status !== 0) throw new Error(`installing the GIN index trigger in PostgreSQL failed: ${gin.stderr}`);
       return;
     }
     if (Date.now() > deadline) throw new Error(`PostgreSQL on 127.0.0.1:${port} did not accept queries within 30 s; see ${logFile}`);

@@ -37,7 +37,7 @@ export function createCartApp(input: CartAppDeps): CartApp {
   const { config, logger, metrics, health } = input;
   const clients =
     input.clients ??
-    createClients({ catalogUrl: config.CATALOG_URL, inventoryUrl: config.INVENTORY_URL, inventoryToken: config.INVENTORY_TOKEN, timeoutMs: config.CART_CALL_TIMEOUT_MS, logger, metrics });
+    createClients({ catalogUrl: config.CATALOG_URL, inventoryUrl: config.INVENTORY_URL, inventoryToken: config.INVENTORY_TOKEN, timeoutMs: config.CART_CALL_TIMEOUT_MS, productCacheMs: config.CART_PRODUCT_CACHE_MS, logger, metrics });
   const deps: CartDeps = {
     config,
     models: input.models,

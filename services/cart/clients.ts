@@ -3,7 +3,8 @@
  * attempt, retries only for idempotent calls, circuit breaker, 503 with
  * Retry-After when the callee is down).
  */
-import { AppError, createHttpClient, unprocessable, type HttpClient, type Logger, type Metrics } from '../kit/index.js';
+import { LRUCache } from 'lru-cache';
+import { AppError, createHttpClient, unprocessable, type HttpClient, type HttpResponse, type Logger, type Metrics } from '../kit/index.js';
 import type { Money } from './models.js';
 
 export interface Product {
@@ -32,7 +33,7 @@ export interface Clients {
   /** Current product, or null when unknown or catalog is unreachable (for price checks only). */
   peekProduct(productId: string): Promise<Product | null>;
   reserve(input: { id: string; sku: string; qty: number; ttlS: number; owner: string }): Promise<HoldResult>;
-  modifyHold(id: string, input: { qty?: number; ttlS?: number; owner?: string }): Promise<HoldResult>;
+  modifyHold(id: string, input: { qty?: number; ttlS?: number; owner?: string }, sku: string): Promise<HoldResult>;
   releaseHold(id: string): Promise<void>;
   usage(owner: string, sku: string): Promise<{ held: number; committed: number }>;
   close(): Promise<void>;
@@ -43,6 +44,8 @@ export interface ClientOptions {
   inventoryUrl: string;
   inventoryToken: string;
   timeoutMs: number;
+  /** Reuse a fetched product this long (0: every call asks catalog). */
+  productCacheMs?: number;
   logger: Logger;
   metrics?: Metrics;
 }
@@ -53,8 +56,17 @@ export function createClients(options: ClientOptions): Clients {
   const inventory: HttpClient = createHttpClient({ ...common, name: 'inventory', baseUrl: options.inventoryUrl });
   const auth = { authorization: `Bearer ${options.inventoryToken}` };
 
-  async function fetchProduct(productId: string) {
-    return catalog.call<Product>({ path: `/api/catalog/products/${encodeURIComponent(productId)}` });
+  // Successful reads only (a 404 or an outage is asked again); concurrent misses share one call.
+  const products = new LRUCache<string, Promise<HttpResponse<Product>>>({ max: 5_000, ttl: Math.max(1, options.productCacheMs ?? 0) });
+  function fetchProduct(productId: string): Promise<HttpResponse<Product>> {
+    const load = () => catalog.call<Product>({ path: `/api/catalog/products/${encodeURIComponent(productId)}` });
+    if (!options.productCacheMs) return load();
+    const cached = products.get(productId);
+    if (cached) return cached;
+    const pending = load();
+    products.set(productId, pending);
+    pending.then((response) => response.status !== 200 && products.delete(productId), () => products.delete(productId));
+    return pending;
   }
 
   const holdResult = (response: { status: number; body: unknown }): HoldResult => {
@@ -80,12 +92,13 @@ export function createClients(options: ClientOptions): Clients {
       }
     },
     // The hold id is ours, and inventory deduplicates by it: retrying the POST is safe.
+    // A breaker per SKU: a doorbuster that times out opens its own, not the one for every other item.
     async reserve(input) {
-      return holdResult(await inventory.call({ method: 'POST', path: '/api/inventory/holds', body: input, headers: auth, idempotent: true }));
+      return holdResult(await inventory.call({ method: 'POST', path: '/api/inventory/holds', body: input, headers: auth, idempotent: true, breakerKey: `holds:${input.sku}` }));
     },
     // Absolute qty and ttl: repeating the PATCH gives the same result.
-    async modifyHold(id, input) {
-      return holdResult(await inventory.call({ method: 'PATCH', path: `/api/inventory/holds/${id}`, body: input, headers: auth, idempotent: true }));
+    async modifyHold(id, input, sku) {
+      return holdResult(await inventory.call({ method: 'PATCH', path: `/api/inventory/holds/${id}`, body: input, headers: auth, idempotent: true, breakerKey: `holds:${sku}` }));
     },
     async releaseHold(id) {
       const response = await inventory.call({ method: 'POST', path: `/api/inventory/holds/${id}/release`, headers: auth, idempotent: true });

@@ -15,6 +15,8 @@ export const cartConfigShape = {
   INVENTORY_URL: url('http://inventory:8080'),
   /** Per-attempt deadline of calls to catalog and inventory. */
   CART_CALL_TIMEOUT_MS: int(50, 30_000, 1_500),
+  /** How long a product read from catalog is reused for adds and views (0: never). In a rush every add of one product shares one catalog call per period. */
+  CART_PRODUCT_CACHE_MS: int(0, 60_000, 1_000),
   /** Q1: hold time of a limited-quantity line after the last cart activity (15 min). */
   CART_HOLD_TTL_S: int(10, 86_400, 900),
   /** Q2: an anonymous cart is deleted this long after its last activity (30 days). */

@@ -1,18 +1,12 @@
 /**
- * Carts are looked up by `_id` only, and the id says whose cart it is:
+ * Carts are looked up by `_id`, and the id says whose cart it is:
  * `a-<sha256 of the cart token>` for a guest (the token itself is never stored)
  * and `c-<customerId>` for a customer (so `_id` uniqueness gives one cart per
- * customer). Why: FerretDB 1.24's SQLite backend pushes a filter down to SQLite
- * only when it is exactly `{ _id: <string> }`; any other filter, even on a unique
- * index or `_id` plus a guard, is a scan of the whole collection in Go (10k carts:
- * ~180 ms per lookup). Even the pushed-down `_id` filter does not use the `_id`
- * index (its SQL `->'$._id'` does not match the index expression `->"_id"`;
- * explain() says SCAN), so it is a scan in SQLite, ~10x cheaper but still
- * growing with the collection: hence also as few reads per request as possible.
- * Guarded writes use `byIdOnly` (kit/guarded-write.ts); sweeps still scan, in the
- * background.
+ * customer, with no second unique index). On FerretDB 1.24/PostgreSQL an `_id`
+ * lookup is an index scan (scripts/lib/ferretdb-gin.ts), so it costs the same
+ * with 100 or 100,000 carts; guarded writes put their guard beside `_id`
+ * (kit/guarded-write.ts).
  */
-import { isFerretDb, type ByIdTarget } from '../kit/index.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 export interface Money {
@@ -62,13 +56,6 @@ export interface CartDoc {
 
 export interface CartModels {
   Cart: Model<CartDoc>;
-  /**
-   * The server uses an index only for a filter that is exactly `{ _id }` (FerretDB):
-   * a guarded write then reads by `_id`, checks the guard, and writes by `_id`
-   * (under the per-cart lock, that is as safe as FerretDB's own non-atomic
-   * conditional update). On MongoDB the guard stays in the filter, atomic.
-   */
-  byIdOnly: boolean;
 }
 
 export async function createCartModels(connection: Connection): Promise<CartModels> {
@@ -94,9 +81,9 @@ export async function createCartModels(connection: Connection): Promise<CartMode
     },
     { collection: 'carts', versionKey: false },
   );
-  // For the background sweep only (MongoDB uses it; FerretDB scans either way).
+  // For the background sweep only (on FerretDB the `state` equality is served by its GIN twin).
   cart.index({ state: 1, expiresAt: 1 });
-  const models: CartModels = { Cart: connection.model<CartDoc>('Cart', cart), byIdOnly: await isFerretDb(connection) };
+  const models: CartModels = { Cart: connection.model<CartDoc>('Cart', cart) };
   await models.Cart.init();
   // Carts used to carry unique `tokenHash` and `owner` fields; left in place, those indexes would refuse a second cart without them.
   await Promise.all(['tokenHash_1', 'owner_1'].map((name) => models.Cart.collection.dropIndex(name).catch(() => undefined)));
@@ -104,4 +91,4 @@ export async function createCartModels(connection: Connection): Promise<CartMode
 }
 
 /** The carts collection as the kit's guarded writes take it (`updateByIdIf`, `deleteByIdIf`). */
-export const cartsIn = (models: CartModels): ByIdTarget<CartDoc> => ({ model: models.Cart, byIdOnly: models.byIdOnly });
+export const cartsIn = (models: CartModels): Model<CartDoc> => models.Cart;

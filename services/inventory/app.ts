@@ -2,10 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import type { Context, Middleware, Next } from 'koa';
 import type { Connection } from 'mongoose';
-import { bearerToken, createKoaApp, createLocker, pingMongo, pingRedis, requireAdmin, systemClock, unauthorized, type Clock, type Health, type Logger, type Metrics, type Redis } from '../kit/index.js';
+import { bearerToken, createKoaApp, createLocker, mongoConnected, pingRedis, requireAdmin, systemClock, unauthorized, type Clock, type Health, type Logger, type Metrics, type Redis } from '../kit/index.js';
 import type { InventoryConfig } from './config.js';
 import type { InventoryModels } from './models.js';
 import { createInventoryRouter } from './routes.js';
+import { createGate } from './domain/gate.js';
 import { createInventorySweeps, type InventorySweeps } from './sweepers.js';
 import { inventoryApiDoc } from './openapi.js';
 
@@ -37,7 +38,8 @@ export function createInventoryApp(deps: InventoryDeps): InventoryApp {
   const clock = deps.clock ?? systemClock;
   const replica = deps.replica ?? `${process.env.HOSTNAME ?? 'local'}:${process.pid}`;
   const lock = createLocker(deps.redis, { prefix: deps.lockPrefix ?? 'lock:stock', ttlMs: config.STOCK_LOCK_TTL_MS, waitMs: config.STOCK_LOCK_WAIT_MS });
-  const domain = { models: deps.models, clock, replica, lock };
+  const gate = createGate(deps.redis, { prefix: `${deps.lockPrefix ?? 'lock:stock'}:gate`, ttlMs: config.STOCK_GATE_TTL_S * 1_000 });
+  const domain = { models: deps.models, clock, replica, lock, gate };
   const sweeps = createInventorySweeps({ ...domain, config, logger, metrics });
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, edge: { config, redis: deps.redis } });
   const admin = requireAdmin(config.ADMIN_TOKEN);
@@ -50,10 +52,14 @@ export function createInventoryApp(deps: InventoryDeps): InventoryApp {
   return { app, sweeps };
 }
 
-/** Readiness: stock lives in MongoDB, its write locks in Redis; without either, inventory cannot change stock. */
+/**
+ * Readiness: stock lives in MongoDB, its write locks and gate in Redis; without
+ * either, inventory cannot change stock. Neither check waits behind the request
+ * load: the driver's connection state for MongoDB, a cached ping for Redis.
+ */
 export function addInventoryChecks(health: Health, connection: Connection, redis: Redis): void {
-  health.addCheck('mongo', () => pingMongo(connection));
-  health.addCheck('redis', () => pingRedis(redis));
+  health.addCheck('mongo', () => mongoConnected(connection));
+  health.addCheck('redis', () => pingRedis(redis), { cacheMs: 1_000 });
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();

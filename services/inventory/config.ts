@@ -28,6 +28,8 @@ export const inventoryConfigShape = {
   STOCK_LOCK_TTL_MS: int(1_000, 60_000, 10_000),
   /** Longest wait for a busy SKU before answering 503 with Retry-After. */
   STOCK_LOCK_WAIT_MS: int(10, 60_000, 5_000),
+  /** Longest life of a SKU's availability gate in Redis before it is rebuilt from the database (domain/gate.ts). */
+  STOCK_GATE_TTL_S: int(1, 86_400, 60),
   /** Released, expired and rejected holds are deleted this long after they ended (committed ones are kept: they count toward per-customer limits). */
   HOLD_RETENTION_S: int(60, 365 * 86_400, 7 * 86_400),
 } as const;

@@ -1,4 +1,3 @@
-import { isFerretDb } from '../kit/index.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 /**
@@ -73,8 +72,6 @@ export interface InventoryModels {
   Hold: Model<HoldDoc>;
   Adjustment: Model<AdjustmentDoc>;
   HoldOwner: Model<HoldOwnerDoc>;
-  /** The server uses an index only for a filter that is exactly `{ _id }` (FerretDB); see kit/guarded-write.ts. */
-  byIdOnly: boolean;
 }
 
 /** Registers the schemas on `connection` and builds their indexes. */
@@ -98,7 +95,8 @@ export async function createInventoryModels(connection: Connection): Promise<Inv
   const hold = new Schema<HoldDoc>(
     {
       _id: { type: String, required: true },
-      sku: { type: String, required: true },
+      // '' only on a tombstone (a release that came before its reserve, holds.ts).
+      sku: { type: String, default: '' },
       qty: { type: Number, required: true },
       requestedQty: { type: Number, required: true },
       owner: { type: String, default: null },
@@ -142,7 +140,6 @@ export async function createInventoryModels(connection: Connection): Promise<Inv
     Hold: connection.model<HoldDoc>('Hold', hold),
     Adjustment: connection.model<AdjustmentDoc>('Adjustment', adjustment),
     HoldOwner: connection.model<HoldOwnerDoc>('HoldOwner', holdOwner),
-    byIdOnly: await isFerretDb(connection),
   };
   await Promise.all([models.Stock.init(), models.Hold.init(), models.Adjustment.init(), models.HoldOwner.init()]);
   return models;

@@ -21,7 +21,7 @@ export interface ReadinessReport {
  * readiness asks whether it should get traffic (dependencies reachable, not draining).
  */
 export class Health {
-  private readonly checks = new Map<string, { check: Check; critical: boolean }>();
+  private readonly checks = new Map<string, { check: Check; critical: boolean; cacheMs: number; last?: { at: number; result: Promise<string> } }>();
   private draining = false;
   private lastTick = Date.now();
   private readonly ticker: NodeJS.Timeout;
@@ -42,8 +42,8 @@ export class Health {
    * times out. A non-critical check is reported in /readyz but does not turn it
    * red: for a dependency the service can do without (catalog serves stale).
    */
-  addCheck(name: string, check: Check, options: { critical?: boolean } = {}): this {
-    this.checks.set(name, { check, critical: options.critical ?? true });
+  addCheck(name: string, check: Check, options: { critical?: boolean; cacheMs?: number } = {}): this {
+    this.checks.set(name, { check, critical: options.critical ?? true, cacheMs: options.cacheMs ?? 0 });
     return this;
   }
 
@@ -61,20 +61,27 @@ export class Health {
   }
 
   async ready(): Promise<ReadinessReport> {
+    const now = Date.now();
     const entries = await Promise.all(
-      [...this.checks].map(async ([name, { check, critical }]) => {
-        try {
-          await withTimeout(check(), this.checkTimeoutMs, `${name} check`);
-          return [name, 'ok', critical] as const;
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
-          return [name, critical ? reason : `degraded: ${reason}`, critical] as const;
-        }
+      [...this.checks].map(async ([name, entry]) => {
+        // With cacheMs, probes at any rate cost one check per period (shared while in flight), still time-bounded.
+        if (!entry.last || now - entry.last.at >= entry.cacheMs) entry.last = { at: now, result: this.run(name, entry.check) };
+        const result = await entry.last.result;
+        return [name, result === 'ok' || entry.critical ? result : `degraded: ${result}`, entry.critical] as const;
       }),
     );
     const checks = Object.fromEntries(entries.map(([name, result]) => [name, result]));
     const ready = !this.draining && entries.every(([, result, critical]) => result === 'ok' || !critical);
     return { ready, draining: this.draining, checks };
+  }
+
+  private async run(name: string, check: Check): Promise<string> {
+    try {
+      await withTimeout(check(), this.checkTimeoutMs, `${name} check`);
+      return 'ok';
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { LRUCache } from 'lru-cache';
 import {
   BrokenCircuitError,
   ConsecutiveBreaker,
@@ -39,6 +40,13 @@ export interface CallOptions {
    * (e.g. a hold with a client-chosen id).
    */
   idempotent?: boolean;
+  /**
+   * Circuit breaker to count this call under (e.g. `holds:<sku>`): calls with
+   * different keys fail and open separately, so one hot key (a doorbuster SKU
+   * whose calls time out) does not cut every other call to the service. Calls
+   * without a key share the client's breaker.
+   */
+  breakerKey?: string;
 }
 
 export interface HttpResponse<T = unknown> {
@@ -50,6 +58,11 @@ export interface HttpResponse<T = unknown> {
 /** A call that failed in a way worth retrying (network, timeout, 502/503/504). */
 class TransientError extends Error {
   override name = 'TransientError';
+}
+
+/** True when `error` is a call the client refused without sending it (its breaker was open): the callee never saw it. */
+export function neverSent(error: unknown): boolean {
+  return error instanceof AppError && error.cause instanceof BrokenCircuitError;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
@@ -71,10 +84,20 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const timeoutMs = options.timeoutMs ?? 2_000;
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const halfOpenAfter = options.halfOpenAfterMs ?? 5_000;
-  const breaker = circuitBreaker(handleWhen((e) => e instanceof TransientError), {
-    halfOpenAfter,
-    breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
-  });
+  const newBreaker = () =>
+    circuitBreaker(handleWhen((e) => e instanceof TransientError), {
+      halfOpenAfter,
+      breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
+    });
+  const breaker = newBreaker();
+  // Bounded: a key that is not used for a while starts closed again when it comes back.
+  const keyed = new LRUCache<string, CircuitBreakerPolicy>({ max: 10_000 });
+  const breakerFor = (key: string | undefined): CircuitBreakerPolicy => {
+    if (key === undefined) return breaker;
+    let found = keyed.get(key);
+    if (!found) keyed.set(key, (found = newBreaker()));
+    return found;
+  };
   const retryPolicy = retry(handleWhen((e) => e instanceof TransientError), {
     maxAttempts: options.retries ?? 2,
     backoff: new ExponentialBackoff({ initialDelay: 25, maxDelay: 500 }),
@@ -117,8 +140,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     async call<T>(call: CallOptions): Promise<HttpResponse<T>> {
       const method = call.method ?? 'GET';
       const canRetry = call.idempotent ?? IDEMPOTENT.has(method);
+      const policy = breakerFor(call.breakerKey);
       try {
-        const result = await (canRetry ? retryPolicy.execute(() => breaker.execute(() => attempt<T>(call))) : breaker.execute(() => attempt<T>(call)));
+        const result = await (canRetry ? retryPolicy.execute(() => policy.execute(() => attempt<T>(call))) : policy.execute(() => attempt<T>(call)));
         calls?.inc({ callee: options.name, outcome: 'ok' });
         return result;
       } catch (error) {

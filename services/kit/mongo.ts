@@ -46,12 +46,11 @@ export async function pingMongo(connection: Connection): Promise<void> {
 }
 
 /**
- * True when the server is FerretDB (it answers buildInfo with its own version
- * next to the MongoDB one it emulates). Services use it to keep hot-path
- * filters to `{ _id }` there; see README "Notes on the local MongoDB-compatible server".
+ * Readiness check that costs no round trip: whether the driver holds a live
+ * connection to the server (its monitor learns of an outage within a heartbeat,
+ * 2 s). A ping would queue behind the requests in a saturated pool, and a
+ * replica busy with a rush would drop out of the load balancer for being busy.
  */
-export async function isFerretDb(connection: Connection): Promise<boolean> {
-  if (!connection.db) throw new Error('mongo not connected');
-  const info = await connection.db.admin().command({ buildInfo: 1 });
-  return typeof info.ferretdbVersion === 'string';
+export async function mongoConnected(connection: Connection): Promise<void> {
+  if (connection.readyState !== 1) throw new Error('mongo not connected');
 }

@@ -1,5 +1,4 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { isFerretDb } from '../kit/index.js';
 
 export interface FaqDoc {
   _id: string;
@@ -50,8 +49,6 @@ export interface SupportModels {
   faq: Model<FaqDoc>;
   tickets: Model<TicketDoc>;
   outbox: Model<OutboxDoc>;
-  /** FerretDB: guarded writes filter by `_id` only and rely on the per-ticket lock (kit/guarded-write.ts). */
-  byIdOnly: boolean;
 }
 
 const faqSchema = new Schema<FaqDoc>(
@@ -81,5 +78,5 @@ export async function createSupportModels(connection: Connection): Promise<Suppo
   const tickets = connection.model<TicketDoc>('Ticket', ticketSchema);
   const outbox = connection.model<OutboxDoc>('SupportOutbox', outboxSchema);
   await Promise.all([faq.createIndexes(), tickets.createIndexes(), outbox.createIndexes()]);
-  return { faq, tickets, outbox, byIdOnly: await isFerretDb(connection) };
+  return { faq, tickets, outbox };
 }

@@ -8,7 +8,8 @@ import type { Connection } from 'mongoose';
 import { connectMongo, connectRedis, createLocker, createRedis, loadConfig, type Clock, type Redis } from '../../services/kit/index.js';
 import { inventoryConfigShape, type InventoryConfig } from '../../services/inventory/config.js';
 import { createInventoryModels, type InventoryModels } from '../../services/inventory/models.js';
-import { createInventoryApp } from '../../services/inventory/app.js';
+import { addInventoryChecks, createInventoryApp } from '../../services/inventory/app.js';
+import { createGate } from '../../services/inventory/domain/gate.js';
 import type { InventorySweeps } from '../../services/inventory/sweepers.js';
 import type { HoldDeps } from '../../services/inventory/domain/holds.js';
 import { TEST_ADMIN_TOKEN, TEST_INTERNAL_TOKEN, testObservability, testServers } from '../helpers/env.js';
@@ -35,6 +36,8 @@ export async function startInventory(options: { dbName: string; clock?: Clock; l
   const connection = await connectMongo(mongoUri, { logger, dbName: options.dbName, serverSelectionTimeoutMs: 2_000 });
   const redis = await connectRedis(createRedis(redisUrl, logger));
   const models = await createInventoryModels(connection);
+  // The readiness checks main.ts registers, so /readyz answers as in production.
+  addInventoryChecks(health, connection, redis);
   const lockPrefix = lockPrefixFor(options.dbName);
   const { app, sweeps } = createInventoryApp({ config, logger, metrics, health, models, redis, lockPrefix, clock: options.clock, replica: 'test' });
   let server: http.Server | undefined;
@@ -47,7 +50,7 @@ export async function startInventory(options: { dbName: string; clock?: Clock; l
   return {
     app, models, sweeps, connection, config, url,
     redis,
-    deps: { models, clock: options.clock ?? { now: () => Date.now() }, replica: 'test', lock: createLocker(redis, { prefix: lockPrefix }) },
+    deps: { models, clock: options.clock ?? { now: () => Date.now() }, replica: 'test', lock: createLocker(redis, { prefix: lockPrefix }), gate: createGate(redis, { prefix: `${lockPrefix}:gate`, ttlMs: config.STOCK_GATE_TTL_S * 1_000 }) },
     async close(closeOptions = {}) {
       if (server) {
         server.closeAllConnections();

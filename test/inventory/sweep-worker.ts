@@ -11,13 +11,15 @@ import { createInventoryModels } from '../../services/inventory/models.js';
 import { claimExpired } from '../../services/inventory/domain/holds.js';
 import { applyRemove } from '../../services/inventory/domain/effects.js';
 import { sweepHolds } from '../../services/inventory/domain/sweep.js';
+import { createGate } from '../../services/inventory/domain/gate.js';
 
 const logger = createLogger({ service: 'sweep-worker', level: 'silent' });
 const connection = await connectMongo(process.env.MONGODB_URI ?? '', { logger });
 const models = await createInventoryModels(connection);
 const redis = await connectRedis(createRedis(process.env.REDIS_URL ?? '', logger));
 const lock = createLocker(redis, { prefix: process.env.LOCK_PREFIX ?? 'lock:stock' });
-const deps = { models, clock: systemClock, replica: `worker:${process.pid}`, lock };
+const gate = createGate(redis, { prefix: `${process.env.LOCK_PREFIX ?? 'lock:stock'}:gate`, ttlMs: 60_000 });
+const deps = { models, clock: systemClock, replica: `worker:${process.pid}`, lock, gate };
 const hang = () => new Promise(() => setInterval(() => undefined, 1_000));
 
 switch (process.env.MODE) {

@@ -5,7 +5,7 @@
  * `_id`, derived from the token or the customer (see models.ts for why).
  */
 import { randomBytes } from 'node:crypto';
-import { conflict, notFound, updateByIdIf } from '../../kit/index.js';
+import { conflict, neverSent, notFound, updateByIdIf } from '../../kit/index.js';
 import type { Product } from '../clients.js';
 import { cartsIn, type CartDoc, type CartLine, type LineHold, type Money } from '../models.js';
 import type { CartDeps } from './context.js';
@@ -137,17 +137,16 @@ export async function mutateCart(deps: CartDeps, cartId: string, change: (cart: 
   return deps.lock(cartId, async () => {
     const cart = await findLive(deps, cartId);
     if (!cart) throw notFound('no such cart');
-    const seen = { ...cart };
     await change(cart);
-    return save(deps, cart, seen);
+    return save(deps, cart);
   });
 }
 
-/** Saves lines and sliding expiry if the cart is still at the version read; `seen` is that read, made under the cart's lock (kit/guarded-write.ts). */
-export async function save(deps: CartDeps, cart: CartDoc, seen?: CartDoc): Promise<CartDoc> {
+/** Saves lines and sliding expiry if the cart is still at the version read (under the cart's lock). */
+export async function save(deps: CartDeps, cart: CartDoc): Promise<CartDoc> {
   const now = deps.clock.now();
   const next = { lines: cart.lines, mergedFrom: cart.mergedFrom, clientKey: cart.clientKey ?? null, version: cart.version + 1, updatedAt: new Date(now), lastActivityAt: new Date(now), expiresAt: expiryFor(deps, cart.customerId, now) };
-  const saved = await updateByIdIf(cartsIn(deps.models), cart._id, { version: cart.version, state: 'open' }, { $set: next }, { seen });
+  const saved = await updateByIdIf(cartsIn(deps.models), cart._id, { version: cart.version, state: 'open' }, { $set: next });
   if (!saved) throw conflict('cart_changed', 'the cart changed meanwhile; reload it and try again');
   return saved;
 }
@@ -163,7 +162,7 @@ export async function ensureHold(deps: CartDeps, cart: CartDoc, line: Pick<CartL
   const owner = holdOwner(cart);
   const current = line.hold;
   if (current && current.status === 'active' && current.expiresAt.getTime() > deps.clock.now()) {
-    const result = await deps.clients.modifyHold(current.id, { qty, ttlS, owner });
+    const result = await deps.clients.modifyHold(current.id, { qty, ttlS, owner }, line.sku);
     if (result.ok) return { ...current, expiresAt: new Date(result.hold.expiresAt) };
     if (result.code === 'insufficient_stock') throw insufficient(line.sku, qty, result.available);
   }
@@ -171,7 +170,16 @@ export async function ensureHold(deps: CartDeps, cart: CartDoc, line: Pick<CartL
   if (current) await deps.clients.releaseHold(current.id);
   const gen = current ? current.gen + 1 : 0;
   const id = `h_${cart._id}_${line.id}_${gen}`;
-  const result = await deps.clients.reserve({ id, sku: line.sku, qty, ttlS, owner });
+  let result: Awaited<ReturnType<typeof deps.clients.reserve>>;
+  try {
+    result = await deps.clients.reserve({ id, sku: line.sku, qty, ttlS, owner });
+  } catch (error) {
+    // We give up on this id (timeout, 503): the line will not be saved with it, so release it. Inventory
+    // answers a release that arrives before its reserve with a tombstone that refuses the reserve later.
+    // If that fails too, the hold expires on its own like any other.
+    if (!neverSent(error)) void deps.clients.releaseHold(id).catch(() => undefined);
+    throw error;
+  }
   if (!result.ok) throw insufficient(line.sku, qty, result.available);
   return { id, gen, expiresAt: new Date(result.hold.expiresAt), status: 'active' };
 }
@@ -199,7 +207,6 @@ export async function refreshHolds(deps: CartDeps, cartId: string, justSaved?: C
   const cart = await deps.lock(cartId, async () => {
     const current = await findLive(deps, cartId);
     if (!current) throw notFound('no such cart');
-    const seen = { ...current };
     const now = deps.clock.now();
     let changed = now - current.lastActivityAt.getTime() > TOUCH_EVERY_MS;
     for (const line of current.lines) {
@@ -221,7 +228,7 @@ export async function refreshHolds(deps: CartDeps, cartId: string, justSaved?: C
         }
       }
     }
-    return changed ? save(deps, current, seen) : current;
+    return changed ? save(deps, current) : current;
   });
   return { cart, notices };
 }

@@ -14,6 +14,7 @@
  */
 import { updateByIdIf, type Clock, type WithLock } from '../../kit/index.js';
 import type { InventoryModels, StockDoc } from '../models.js';
+import type { Gate } from './gate.js';
 
 export interface EffectDeps {
   models: InventoryModels;
@@ -24,25 +25,59 @@ export interface EffectDeps {
    * on MongoDB each conditional update below is atomic on its own.
    */
   lock: WithLock;
+  /** Availability in Redis, kept in step with every effect below (gate.ts). */
+  gate: Gate;
 }
 
 const entry = (holdId: string) => `holds.${holdId}`;
-/** Guarded by the entry (and `available`); filtered by `_id` alone on FerretDB (see kit/guarded-write.ts). Returns the document as it was. */
+/** Guarded by the entry (and `available`), see kit/guarded-write.ts. Returns the document as it was. */
 const updateStock = (models: InventoryModels, sku: string, guard: Record<string, unknown>, update: Record<string, unknown>) =>
-  updateByIdIf({ model: models.Stock, byIdOnly: models.byIdOnly }, sku, guard, update, { returnNew: false });
+  updateByIdIf(models.Stock, sku, guard, update, { returnNew: false });
 /** Optimistic loops retry when another writer changed the entry between read and write. */
 const MAX_ATTEMPTS = 20;
 
-export type ReserveOutcome = { kind: 'applied' | 'already' } | { kind: 'insufficient'; available: number } | { kind: 'unknown_sku' };
+export type ReserveOutcome = { kind: 'applied' } | { kind: 'already'; units: number } | { kind: 'insufficient'; available: number } | { kind: 'unknown_sku' };
+
+/**
+ * Admission before a reserve touches the database: a ticket from the gate, or
+ * sold out. Sold out never waits on the database or the SKU's lock, so in a rush
+ * the requests after the last unit get their 409 at once. Without a gate (first
+ * use, expired, Redis lost it) it is rebuilt from the stock document under the
+ * lock. `unknown` (no stock document) lets the reserve find that out itself.
+ */
+export async function admit(deps: EffectDeps, holdId: string, sku: string, qty: number): Promise<{ kind: 'ticket' | 'unknown' } | { kind: 'sold_out'; available: number }> {
+  const first = await deps.gate.take(sku, holdId, qty);
+  if (first.kind !== 'no_gate') return first;
+  const rebuilt = await deps.gate.rebuild(deps.models, sku, deps.lock);
+  if (!rebuilt) return { kind: 'unknown' };
+  const again = await deps.gate.take(sku, holdId, qty);
+  return again.kind === 'no_gate' ? { kind: 'ticket' } : again;
+}
 
 export async function applyReserve(deps: EffectDeps, holdId: string, sku: string, qty: number): Promise<ReserveOutcome> {
-  // Sold-out fast path without the lock: in a rush most requests arrive after the last unit went, and
-  // they should get their 409 at once instead of queueing. A stale read can only refuse early (a unit
-  // released a moment ago), never reserve what is not there.
-  const seen = await readEntry(deps.models, sku, holdId);
-  if (!seen) return { kind: 'unknown_sku' };
-  if (seen.holds?.[holdId] === undefined && seen.available < qty) return { kind: 'insufficient', available: seen.available };
-  return deps.lock(sku, () => reserveLocked(deps, holdId, sku, qty));
+  return deps.lock(sku, async () => {
+    const outcome = await reserveLocked(deps, holdId, sku, qty);
+    const units = outcome.kind === 'applied' ? qty : outcome.kind === 'already' ? outcome.units : 0;
+    await syncGate(deps, sku, () => deps.gate.set(sku, holdId, units));
+    return outcome;
+  });
+}
+
+/** Sets a hold's ticket to the units the database holds for it (a replayed reserve that took a ticket it may not need). */
+export function settleTicket(deps: EffectDeps, holdId: string, sku: string): Promise<void> {
+  return deps.lock(sku, async () => {
+    const units = (await readEntry(deps.models, sku, holdId))?.holds?.[holdId] ?? 0;
+    await syncGate(deps, sku, () => deps.gate.set(sku, holdId, units));
+  });
+}
+
+/**
+ * A gate write after its database effect, under the same lock. If Redis fails
+ * here the gate may be off, so it is dropped and rebuilt on the next reserve;
+ * the database effect stands either way.
+ */
+async function syncGate(deps: EffectDeps, sku: string, write: () => Promise<void>): Promise<void> {
+  await write().catch(() => deps.gate.forget(sku).catch(() => undefined));
 }
 
 async function reserveLocked({ models, clock }: EffectDeps, holdId: string, sku: string, qty: number): Promise<ReserveOutcome> {
@@ -55,7 +90,8 @@ async function reserveLocked({ models, clock }: EffectDeps, holdId: string, sku:
   if (applied) return { kind: 'applied' };
   const current = await readEntry(models, sku, holdId);
   if (!current) return { kind: 'unknown_sku' };
-  if (current.holds?.[holdId] !== undefined) return { kind: 'already' };
+  const units = current.holds?.[holdId];
+  if (units !== undefined) return { kind: 'already', units };
   return { kind: 'insufficient', available: current.available };
 }
 
@@ -63,7 +99,11 @@ export type ResizeOutcome = { kind: 'applied'; from: number } | { kind: 'insuffi
 
 /** Changes the units reserved for a hold to `to`, taking the difference from (or giving it to) `available`. */
 export function applyResize(deps: EffectDeps, holdId: string, sku: string, to: number): Promise<ResizeOutcome> {
-  return deps.lock(sku, () => resizeLocked(deps, holdId, sku, to));
+  return deps.lock(sku, async () => {
+    const outcome = await resizeLocked(deps, holdId, sku, to);
+    if (outcome.kind === 'applied') await syncGate(deps, sku, () => deps.gate.set(sku, holdId, to));
+    return outcome;
+  });
 }
 
 async function resizeLocked({ models, clock }: EffectDeps, holdId: string, sku: string, to: number): Promise<ResizeOutcome> {
@@ -91,7 +131,12 @@ async function resizeLocked({ models, clock }: EffectDeps, holdId: string, sku: 
  * which is how a replayed or concurrent second run becomes a no-op.
  */
 export function applyRemove(deps: EffectDeps, holdId: string, sku: string, to: 'available' | 'sold'): Promise<number> {
-  return deps.lock(sku, () => removeLocked(deps, holdId, sku, to));
+  return deps.lock(sku, async () => {
+    const moved = await removeLocked(deps, holdId, sku, to);
+    // Also when nothing moved: a ticket whose reserve never reached the database gives its units back here.
+    await syncGate(deps, sku, () => (to === 'sold' ? deps.gate.sell(sku, holdId) : deps.gate.set(sku, holdId, 0)));
+    return moved;
+  });
 }
 
 async function removeLocked({ models, clock }: EffectDeps, holdId: string, sku: string, to: 'available' | 'sold'): Promise<number> {

@@ -15,7 +15,7 @@
  */
 import { conflict, notFound, updateByIdIf, updateOneByIdIf, type Clock, type WithLock } from '../../kit/index.js';
 import type { HoldDoc, HoldState, InventoryModels } from '../models.js';
-import { applyRemove, applyReserve, applyResize, type EffectDeps } from './effects.js';
+import { admit, settleTicket, applyRemove, applyReserve, applyResize, type EffectDeps } from './effects.js';
 import { heldBy, noteOwner } from './owners.js';
 
 export interface HoldDeps extends EffectDeps {
@@ -45,8 +45,8 @@ const TRANSITIONAL: Partial<Record<HoldState, { final: HoldState; to: 'available
   committing: { final: 'committed', to: 'sold' },
 };
 const LIVE: HoldState[] = ['pending', 'active'];
-/** Hold writes are guarded by state; filtered by `_id` alone on FerretDB (see kit/guarded-write.ts). */
-const holdsIn = (models: InventoryModels) => ({ model: models.Hold, byIdOnly: models.byIdOnly });
+/** Hold writes are guarded by state (kit/guarded-write.ts). */
+const holdsIn = (models: InventoryModels) => models.Hold;
 
 /** The state a client sees: a transitional state shows its decided outcome; a live hold past its expiry is expired. */
 export function publicState(hold: HoldDoc, now: number): PublicHoldState {
@@ -86,6 +86,9 @@ export async function reserve(deps: HoldDeps, input: ReserveInput): Promise<{ ho
   const now = new Date(clock.now());
   let hold: HoldDoc;
   let created = true;
+  // Sold out is answered from the gate, before anything is written or locked (a retry of a live hold has its ticket).
+  const admission = await admit(deps, input.id, input.sku, input.qty);
+  if (admission.kind === 'sold_out') throw soldOut(input.sku, input.qty, admission.available);
   if (input.owner) await noteOwner(deps, input.owner, input.sku, input.id);
   try {
     const doc = await models.Hold.create({
@@ -97,6 +100,10 @@ export async function reserve(deps: HoldDeps, input: ReserveInput): Promise<{ ho
     if ((error as { code?: number }).code !== 11000) throw error;
     const existing = await models.Hold.findById(input.id).lean<HoldDoc>();
     if (!existing) throw error;
+    // A replay: the ticket admit() gave it must match what the database holds for this id.
+    await settleTicket(deps, input.id, input.sku);
+    // A tombstone: the caller released this id before its reserve arrived (it gave up waiting).
+    if (existing.state === 'released' && existing.sku === '') throw conflict('hold_ended', `hold ${input.id} was released`, { holdId: input.id, state: 'released' });
     if (existing.sku !== input.sku || existing.requestedQty !== input.qty) {
       throw conflict('hold_id_conflict', `hold ${input.id} already exists for different stock`, { holdId: input.id });
     }
@@ -109,13 +116,21 @@ export async function reserve(deps: HoldDeps, input: ReserveInput): Promise<{ ho
   const outcome = await applyReserve(deps, input.id, input.sku, input.qty);
   if (outcome.kind === 'applied' || outcome.kind === 'already') {
     const active = await updateByIdIf(holdsIn(models), input.id, { state: 'pending' }, { $set: { state: 'active', updatedAt: new Date(clock.now()) } });
-    // null: a sweeper expired the pending hold meanwhile; its reconcile pass returns the units.
-    return { hold: toHoldView(active ?? (await mustFind(models, input.id)), clock.now()), created };
+    if (active) return { hold: toHoldView(active, clock.now()), created };
+    // Released (the caller gave up) or expired while the units were being reserved: return them now, not at the next reconcile.
+    const ended = await mustFind(models, input.id);
+    if (ended.state !== 'active') {
+      await applyRemove(deps, input.id, input.sku, 'available');
+      throw await endedError(deps, input.id);
+    }
+    return { hold: toHoldView(ended, clock.now()), created };
   }
   await updateOneByIdIf(holdsIn(models), input.id, { state: 'pending' }, { $set: { state: 'rejected', endedAt: new Date(clock.now()), updatedAt: new Date(clock.now()) } });
-  const available = outcome.kind === 'insufficient' ? outcome.available : 0;
-  throw conflict('insufficient_stock', `only ${available} of ${input.sku} available`, { sku: input.sku, requested: input.qty, available });
+  throw soldOut(input.sku, input.qty, outcome.kind === 'insufficient' ? outcome.available : 0);
 }
+
+const soldOut = (sku: string, requested: number, available: number) =>
+  conflict('insufficient_stock', `only ${available} of ${sku} available`, { sku, requested, available });
 
 export async function getHold(deps: HoldDeps, id: string): Promise<HoldView> {
   return toHoldView(await mustFind(deps.models, id), deps.clock.now());
@@ -153,9 +168,27 @@ export async function modify(deps: HoldDeps, id: string, input: ModifyInput): Pr
 export async function release(deps: HoldDeps, id: string): Promise<HoldView> {
   const { models, clock } = deps;
   const claimed = await updateByIdIf(holdsIn(models), id, { state: { $in: LIVE } }, { $set: { state: 'releasing', updatedAt: new Date(clock.now()), claimedBy: deps.replica } });
-  const hold = claimed ?? (await mustFind(models, id));
+  const hold = claimed ?? (await models.Hold.findById(id).lean<HoldDoc>()) ?? (await tombstone(deps, id));
   if (hold.state === 'committing' || hold.state === 'committed') throw conflict('hold_ended', `hold ${id} is committed`, { holdId: id, state: 'committed' });
   return toHoldView(await finish(deps, hold), clock.now());
+}
+
+/**
+ * Releasing an id inventory has not seen: its reserve may still be on the way
+ * (the caller timed out and gave up). A released hold with no SKU is left under
+ * that id, so the reserve, when it arrives, finds it and reserves nothing. The
+ * reconciler deletes it with other old released holds.
+ */
+async function tombstone(deps: HoldDeps, id: string): Promise<HoldDoc> {
+  const now = new Date(deps.clock.now());
+  try {
+    const doc = await deps.models.Hold.create({ _id: id, sku: '', qty: 0, requestedQty: 0, owner: null, state: 'released', expiresAt: now, createdAt: now, updatedAt: now, endedAt: now, claimedBy: deps.replica });
+    return doc.toObject();
+  } catch (error) {
+    if ((error as { code?: number }).code !== 11000) throw error;
+    // The reserve created it meanwhile: release that hold as usual.
+    return release(deps, id).then(() => mustFind(deps.models, id));
+  }
 }
 
 /** Turns a live hold into sold units (checkout). Idempotent; an expired hold cannot be committed. */

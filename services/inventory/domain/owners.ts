@@ -61,7 +61,6 @@ async function forget(deps: OwnerDeps, key: string, ids: string[]): Promise<void
 }
 
 function readHolds(models: InventoryModels, ids: string[]): Promise<HoldDoc[]> {
-  if (!models.byIdOnly) return models.Hold.find({ _id: { $in: ids } }).lean<HoldDoc[]>();
-  // FerretDB pushes down `{ _id: <string> }` only, not `$in`.
+  // Point reads: FerretDB 1.24 pushes down `{ _id: <string> }` (an index there) but not `$in` (a scan).
   return Promise.all(ids.map((id) => models.Hold.findById(id).lean<HoldDoc>())).then((holds) => holds.filter((hold): hold is HoldDoc => hold !== null));
 }

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { conflict, notFound, type Clock, type WithLock } from '../../kit/index.js';
+import type { Gate } from './gate.js';
 import type { AdjustmentDoc, AdjustmentKind, InventoryModels, StockDoc } from '../models.js';
 
 export interface StockDeps {
@@ -14,6 +15,8 @@ export interface StockDeps {
   clock: Clock;
   /** Per-SKU mutual exclusion for stock writes (see effects.ts). */
   lock: WithLock;
+  /** Availability gate in Redis (gate.ts). */
+  gate: Gate;
 }
 
 export interface StockView {
@@ -145,7 +148,12 @@ export async function listAdjustments({ models }: StockDeps, sku: string, limit:
 }
 
 function applyAdjustment(deps: StockDeps, sku: string, auditId: string, delta: number, guard: Record<string, number>): Promise<StockDoc | null> {
-  return deps.lock(sku, () => adjustLocked(deps, sku, auditId, delta, guard));
+  return deps.lock(sku, async () => {
+    const applied = await adjustLocked(deps, sku, auditId, delta, guard);
+    // Available units changed outside any hold: the gate is rebuilt from this document on the next reserve.
+    if (applied) await deps.gate.forget(sku);
+    return applied;
+  });
 }
 
 function adjustLocked(deps: StockDeps, sku: string, auditId: string, delta: number, guard: Record<string, number>): Promise<StockDoc | null> {

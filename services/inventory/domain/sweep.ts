@@ -17,7 +17,7 @@
  */
 import { updateOneByIdIf } from '../../kit/index.js';
 import type { HoldDoc, StockDoc } from '../models.js';
-import { applyRemove } from './effects.js';
+import { applyRemove, reservedFor } from './effects.js';
 import { claimExpired, finish, type HoldDeps } from './holds.js';
 import { forgetEnded } from './owners.js';
 
@@ -76,9 +76,8 @@ export async function reconcile(deps: HoldDeps, options: { retentionMs: number; 
           result.orphansReleased++;
           result.unitsReturned += moved;
         }
-      } else if (hold.state === 'active' && hold.qty !== units) {
-        const fixed = await updateOneByIdIf({ model: models.Hold, byIdOnly: models.byIdOnly }, id, { state: 'active', qty: hold.qty }, { $set: { qty: units, updatedAt: new Date(clock.now()) } });
-        if (fixed) result.holdsRealigned++;
+      } else if (hold.state === 'active' && hold.qty !== units && (await realign(deps, stock._id, id))) {
+        result.holdsRealigned++;
       }
     }
   }
@@ -91,6 +90,23 @@ export async function reconcile(deps: HoldDeps, options: { retentionMs: number; 
   const deleted = await models.Hold.deleteMany({ _id: { $in: old.map((hold) => hold._id) } });
   result.holdsDeleted = deleted.deletedCount;
   return result;
+}
+
+/**
+ * Sets a live hold's qty to the units its stock entry holds (a resize that died
+ * between the stock write and the hold write). Entry and hold are read again
+ * under the SKU's lock, the one every resize takes: the snapshot the pass began
+ * with may predate a resize that finished since, and writing it back would make
+ * the hold claim fewer units than it has (so per-customer usage under-counts).
+ */
+async function realign(deps: HoldDeps, sku: string, holdId: string): Promise<boolean> {
+  const { models, clock } = deps;
+  return deps.lock(sku, async () => {
+    const units = await reservedFor(models, sku, holdId);
+    const hold = await models.Hold.findById(holdId, { state: 1, qty: 1 }).lean<Pick<HoldDoc, 'state' | 'qty'>>();
+    if (units === undefined || !hold || hold.state !== 'active' || hold.qty === units) return false;
+    return updateOneByIdIf(models.Hold, holdId, { state: 'active', qty: hold.qty }, { $set: { qty: units, updatedAt: new Date(clock.now()) } });
+  });
 }
 
 /** Audit entries still pending after `settleAfterMs`: their writer died; record whether the change landed. */

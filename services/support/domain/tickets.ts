@@ -111,7 +111,7 @@ export async function setTicketStatus(deps: TicketDeps, id: string, to: TicketSt
   return deps.lock(id, async () => {
     const doc = await findTicket(deps, id);
     const status = nextStatus(doc.status, to);
-    const updated = await updateByIdIf({ model: deps.models.tickets, byIdOnly: deps.models.byIdOnly }, id, { status: doc.status }, { $set: { status, updatedAt: new Date(deps.clock.now()) } }, { seen: doc });
+    const updated = await updateByIdIf(deps.models.tickets, id, { status: doc.status }, { $set: { status, updatedAt: new Date(deps.clock.now()) } });
     if (!updated) throw conflict('ticket_changed', 'the ticket changed meanwhile; read it again');
     return toTicketView(updated);
   });
@@ -129,8 +129,8 @@ export async function addMessage(deps: TicketDeps, id: string, from: TicketMessa
     const message: TicketMessage = { id: newId('msg'), from, body, at: new Date(deps.clock.now()) };
     if (from === 'support') await deps.models.outbox.create(outboxFor(deps, doc, message, 'support_replied'));
     const updated = await updateByIdIf(
-      { model: deps.models.tickets, byIdOnly: deps.models.byIdOnly }, id, { status: doc.status },
-      { $push: { messages: message }, $set: { status, updatedAt: message.at } }, { seen: doc },
+      deps.models.tickets, id, { status: doc.status },
+      { $push: { messages: message }, $set: { status, updatedAt: message.at } },
     );
     if (!updated) throw new AppError(409, 'ticket_changed', 'Conflict', { detail: 'the ticket changed meanwhile; try again' });
     return toTicketView(updated);

@@ -1,0 +1,109 @@
+/**
+ * Benchmarks of the data path (issue 8): seeding at scale straight into the
+ * databases (insertMany in batches, not HTTP), the doorbuster burst, and cold
+ * catalog pages. Each returns numbers; scripts/bench.ts prints the JSON lines.
+ */
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import mongoose from 'mongoose';
+import { hashCartToken } from '../../services/cart/domain/tokens.js';
+
+const BATCH = 5_000;
+
+/** Inserts `count` guest carts, each with one limited line whose hold is live in inventory (holds spread over 1,000 SKUs). */
+export async function seedCarts(options: { mongoUri: string; cartDb: string; inventoryDb: string; count: number; log: (line: string) => void }): Promise<void> {
+  const connection = await mongoose.createConnection(options.mongoUri).asPromise();
+  const client = connection.getClient();
+  try {
+    const carts = client.db(options.cartDb).collection('carts');
+    const holds = client.db(options.inventoryDb).collection('holds');
+    const stock = client.db(options.inventoryDb).collection('stock');
+    const now = Date.now();
+    const skus = 1_000;
+    const entries: Array<Record<string, number>> = Array.from({ length: skus }, () => ({}));
+    for (let start = 0; start < options.count; start += BATCH) {
+      const size = Math.min(BATCH, options.count - start);
+      const cartDocs: Record<string, unknown>[] = [];
+      const holdDocs: Record<string, unknown>[] = [];
+      for (let i = start; i < start + size; i++) {
+        const id = `a-${hashCartToken(randomBytes(32).toString('base64url'))}`;
+        const sku = `SEED-${i % skus}`;
+        const holdId = `h_${id}_seed${i}_0`;
+        const expiresAt = new Date(now + 900_000);
+        entries[i % skus]![holdId] = 1;
+        cartDocs.push({
+          _id: id, customerId: null, state: 'open', version: 1, mergedFrom: [], createdAt: new Date(now), updatedAt: new Date(now), lastActivityAt: new Date(now), expiresAt: new Date(now + 7 * 86_400_000),
+          lines: [{ id: `seed${i}`, productId: `seed-${i % skus}`, sku, name: 'Seeded item', quantity: 1, unitPrice: { amount: 100, currency: 'EUR' }, limited: true, maxPerOrder: null, hold: { id: holdId, gen: 0, expiresAt, status: 'active' }, addedAt: new Date(now) }],
+        });
+        holdDocs.push({ _id: holdId, sku, qty: 1, requestedQty: 1, owner: `cart:${id}`, state: 'active', expiresAt, createdAt: new Date(now), updatedAt: new Date(now), endedAt: null, claimedBy: null });
+      }
+      await Promise.all([carts.insertMany(cartDocs as never[], { ordered: false }), holds.insertMany(holdDocs as never[], { ordered: false })]);
+      options.log(`  seeded ${start + size}/${options.count} carts and holds`);
+    }
+    const stockDocs = entries.map((holdsOfSku, i) => ({
+      _id: `SEED-${i}`, initial: 1_000, adjustments: 0, available: 1_000 - Object.keys(holdsOfSku).length, reserved: Object.keys(holdsOfSku).length, sold: 0, holds: holdsOfSku, appliedAdjustments: [], createdAt: new Date(now), updatedAt: new Date(now),
+    }));
+    await stock.insertMany(stockDocs as never[], { ordered: false });
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Guest carts written straight into the cart database; returns their tokens. */
+export async function seedGuestCarts(mongoUri: string, cartDb: string, count: number): Promise<string[]> {
+  const connection = await mongoose.createConnection(mongoUri).asPromise();
+  const client = connection.getClient();
+  try {
+    const now = Date.now();
+    const tokens = Array.from({ length: count }, () => randomBytes(32).toString('base64url'));
+    const docs = tokens.map((token) => ({
+      _id: `a-${hashCartToken(token)}`, customerId: null, lines: [], state: 'open', version: 0, mergedFrom: [], createdAt: new Date(now), updatedAt: new Date(now), lastActivityAt: new Date(now), expiresAt: new Date(now + 7 * 86_400_000),
+    }));
+    for (let i = 0; i < docs.length; i += BATCH) await client.db(cartDb).collection('carts').insertMany(docs.slice(i, i + BATCH) as never[], { ordered: false });
+    return tokens;
+  } finally {
+    await connection.close();
+  }
+}
+
+export interface DoorbusterResult {
+  attempts: number;
+  created: number;
+  conflicts: number;
+  other: number;
+  attemptsPerS: number;
+  p99Ms: number;
+}
+
+/** `tokens.length` add-to-cart attempts of one product, each from its own cart, `connections` at a time. */
+export async function burstAddToCart(cartUrl: string, productId: string, tokens: string[], connections: number): Promise<DoorbusterResult> {
+  const body = JSON.stringify({ productId, quantity: 1 });
+  let next = 0;
+  const statuses: Record<number, number> = {};
+  const started = Date.now();
+  const result = await autocannon({
+    url: cartUrl,
+    connections,
+    amount: tokens.length,
+    timeout: 30,
+    requests: [{ method: 'POST', path: '/api/cart/cart/lines', setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'content-type': 'application/json', 'x-cart-token': tokens[next++ % tokens.length] }, body }) }],
+  });
+  const seconds = (Date.now() - started) / 1_000;
+  for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) statuses[Number(code)] = (count as { count: number }).count;
+  const created = statuses[201] ?? 0;
+  const conflicts = statuses[409] ?? 0;
+  return { attempts: tokens.length, created, conflicts, other: tokens.length - created - conflicts, attemptsPerS: Math.round(tokens.length / seconds), p99Ms: result.latency.p99 };
+}
+
+/** One GET per URL (each a cache miss on a catalog started without a cache), sequentially; latencies in ms. */
+export async function timeColdPages(urls: string[]): Promise<number[]> {
+  const times: number[] = [];
+  for (const url of urls) {
+    const started = performance.now();
+    const response = await fetch(url);
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`GET ${url}: ${response.status}`);
+    times.push(performance.now() - started);
+  }
+  return times;
+}

@@ -1,0 +1,45 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { uniqueName } from '../helpers/env.js';
+import { startInventory, type InventoryUnderTest } from './helpers.js';
+
+let inv: InventoryUnderTest;
+before(async () => {
+  inv = await startInventory({ dbName: uniqueName(import.meta.url) });
+  const now = new Date();
+  const holds = Array.from({ length: 5_000 }, (_, i) => ({
+    _id: `plan-${i}`, sku: `PLAN-${i % 50}`, qty: 1, requestedQty: 1, owner: `cart:${i}`, state: i % 10 ? 'released' : 'active', expiresAt: now, createdAt: now, updatedAt: now, endedAt: null, claimedBy: null,
+  }));
+  await inv.models.Hold.insertMany(holds, { ordered: false });
+});
+after(() => inv.close());
+
+/**
+ * The plan the server chose, as text: FerretDB answers with the PostgreSQL plan
+ * (and `pushdown`), MongoDB with its winning plan.
+ */
+async function plan(query: { explain(): Promise<unknown> }): Promise<{ text: string; ferret: boolean; pushdown: unknown }> {
+  const explained = (await query.explain()) as Record<string, unknown> | Array<Record<string, unknown>>;
+  const doc = Array.isArray(explained) ? explained[0]! : explained;
+  return { text: JSON.stringify(doc.queryPlanner), ferret: 'pushdown' in doc || 'filterPushdown' in doc, pushdown: doc.pushdown ?? doc.filterPushdown };
+}
+
+const usesIndex = (p: { text: string; ferret: boolean }) => (p.ferret ? /Index Scan/.test(p.text) : /IXSCAN|IDHACK|EXPRESS_IXSCAN|EXPRESS_IDHACK/.test(p.text));
+
+test('when a hold, a stock document or a guarded hold write is looked up by _id, then the server answers from an index, not a scan', async () => {
+  const cases = [
+    { filter: { _id: 'plan-42' }, query: inv.models.Hold.find({ _id: 'plan-42' }).limit(10) },
+    { filter: { _id: 'plan-42', state: 'active' }, query: inv.models.Hold.find({ _id: 'plan-42', state: 'active' }).limit(10) },
+    { filter: { _id: 'PLAN-1' }, query: inv.models.Stock.find({ _id: 'PLAN-1' }).limit(10) },
+  ];
+  for (const { filter, query } of cases) {
+    const p = await plan(query);
+    if (p.ferret) assert.equal(p.pushdown, true, `pushdown for ${JSON.stringify(filter)}`);
+    assert.ok(usesIndex(p), `index for ${JSON.stringify(filter)}: ${p.text.slice(0, 300)}`);
+  }
+});
+
+test('when the sweeper looks for live holds by state, then the state equality is served by an index', async () => {
+  const p = await plan(inv.models.Hold.find({ state: 'active' }).limit(10));
+  assert.ok(usesIndex(p), p.text.slice(0, 300));
+});
