@@ -38,6 +38,7 @@ const common: NodeJS.ProcessEnv = {
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   MONGODB_URI: stack.mongoUri,
   REDIS_URL: stack.redisUrl,
+  ...(stack.redisSentinels ? { REDIS_SENTINELS: stack.redisSentinels } : {}),
   ADMIN_TOKEN: localAdminToken(),
   // Locally nothing needs time to notice readiness except the edge (1 s polls).
   SHUTDOWN_DELAY_MS: process.env.SHUTDOWN_DELAY_MS ?? '1500',

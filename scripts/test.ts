@@ -41,7 +41,7 @@ async function main(): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
     cwd: repoRoot,
     stdio: 'inherit',
-    env: { ...process.env, MONGODB_URI: stack.mongoUri, REDIS_URL: stack.redisUrl, FERRETDB_POSTGRES_URL: stack.postgresUrl ?? '', NODE_ENV: 'test' },
+    env: { ...process.env, MONGODB_URI: stack.mongoUri, REDIS_URL: stack.redisUrl, ...(stack.redisSentinels ? { REDIS_SENTINELS: stack.redisSentinels } : {}), FERRETDB_POSTGRES_URL: stack.postgresUrl ?? '', NODE_ENV: 'test' },
   });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { unavailable } from './errors.js';
+import { AppError, unavailable } from './errors.js';
 import { jitteredBackoff, sleep } from './timeout.js';
 
 export interface LockerOptions {
@@ -10,6 +10,13 @@ export interface LockerOptions {
   ttlMs?: number;
   /** Longest wait for a busy key before answering 503 with Retry-After. */
   waitMs?: number;
+  /**
+   * Sentinel setups: after taking a key, `WAIT replicas timeoutMs` so the lock is on a replica
+   * before the critical section runs; a primary that dies right after granting it then cannot
+   * take it to the grave (docs/redis-failover.md). The section runs either way (a lagging
+   * replica must not stop stock changes); `onUnreplicated` reports it. Absent or 0 replicas = off.
+   */
+  replicaAck?: { replicas: number; timeoutMs: number; onUnreplicated?: (key: string) => void };
 }
 
 export type WithLock = <T>(key: string, fn: () => Promise<T>) => Promise<T>;
@@ -31,10 +38,21 @@ export function createLocker(redis: Redis, options: LockerOptions): WithLock {
 
   async function acquire(key: string, token: string, deadline: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      if ((await redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK') return;
+      // Redis unreachable (e.g. seconds of a Sentinel failover): a retryable 503, not a 500.
+      const taken = await redis.set(key, token, 'PX', ttlMs, 'NX').catch((error: unknown) => {
+        throw new AppError(503, 'lock_unavailable', 'Service unavailable', { detail: 'locks are briefly unavailable; try again', headers: { 'retry-after': '1' }, cause: error });
+      });
+      if (taken === 'OK') return;
       if (Date.now() > deadline) throw unavailable('busy', 'this item is being updated by many requests; try again', 1);
       await sleep(1 + jitteredBackoff(Math.min(attempt, 6), 2, 50));
     }
+  }
+
+  async function awaitReplicas(key: string): Promise<void> {
+    const ack = options.replicaAck;
+    if (!ack || ack.replicas <= 0) return;
+    const acked = await redis.wait(ack.replicas, ack.timeoutMs).catch(() => 0);
+    if (acked < ack.replicas) ack.onUnreplicated?.(key);
   }
 
   return async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -44,6 +62,7 @@ export function createLocker(redis: Redis, options: LockerOptions): WithLock {
     const run = previous.catch(() => undefined).then(async () => {
       const token = randomUUID();
       await acquire(key, token, deadline);
+      await awaitReplicas(key);
       try {
         return await fn();
       } finally {
