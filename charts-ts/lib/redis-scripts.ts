@@ -48,7 +48,7 @@ done
   echo "replica-announce-ip $self"
   echo "replica-announce-port 6379"
   if [ "$primary" != "$self" ]; then echo "replicaof $primary 6379"; fi
-} > /conf/redis.conf
+} > "\${CONF_DIR:-/conf}/redis.conf"
 {
   echo "port 26379"
   echo "protected-mode no"
@@ -61,7 +61,7 @@ done
   echo "sentinel down-after-milliseconds $MASTER_NAME $DOWN_AFTER_MS"
   echo "sentinel failover-timeout $MASTER_NAME $FAILOVER_TIMEOUT_MS"
   echo "sentinel parallel-syncs $MASTER_NAME 1"
-} > /conf/sentinel.conf
+} > "\${CONF_DIR:-/conf}/sentinel.conf"
 `;
 
 /** Readiness of a Redis server: answers PING, and a replica has a live link to its primary. */
