@@ -14,6 +14,11 @@ export interface ResourceSpec {
   readonly cpuRequestMillis: number;
   readonly cpuLimitMillis: number;
   readonly memoryMiB: number;
+  /**
+   * Node-local disk (logs, emptyDirs, writable layers). Without it a pod filling the disk
+   * is evicted without warning or starves its neighbours. @default DEFAULT_EPHEMERAL_STORAGE (quantities.ts)
+   */
+  readonly ephemeralStorage?: { readonly requestMiB: number; readonly limitMiB: number };
 }
 
 /** Replica bounds and resources of one workload. */
@@ -94,6 +99,10 @@ export interface EdgeSettings {
 /** MongoDB replica set run in the cluster (or a compatible server, e.g. FerretDB, by swapping the image). */
 export interface InClusterMongoSettings {
   readonly image: string;
+  /** `sha256:<64 hex>` of `image` in your registry; pins it (`image@digest`). Prod sets it (docs/kubernetes.md). */
+  readonly imageDigest?: string;
+  /** Readiness command; default mongosh: the member is PRIMARY or SECONDARY (set it when `command` runs another server). */
+  readonly readinessCommand?: readonly string[];
   /** Overrides the container command and args; default `mongod --replSet <name> --bind_ip_all`. */
   readonly command?: readonly string[];
   readonly args?: readonly string[];
@@ -111,9 +120,26 @@ export interface InClusterMongoSettings {
   readonly resources: ResourceSpec;
 }
 
-/** Redis with AOF persistence, one replica (a managed Redis is the HA answer). */
+/** Sentinel-managed failover: `replicas` Redis pods (one primary), a sentinel beside each (docs/redis-failover.md). */
+export interface RedisSentinelSettings {
+  /** Redis pods, primary included; one sentinel runs in each. 3 gives 3 sentinels. */
+  readonly replicas: number;
+  /** Sentinels that must agree the primary is down; a majority of `replicas` must also be reachable to fail over. */
+  readonly quorum: number;
+  /** How long a silent primary is tolerated before it counts as down. */
+  readonly downAfterMs: number;
+  readonly failoverTimeoutMs: number;
+  /** The sentinel container (and the bootstrap init container). */
+  readonly resources: ResourceSpec;
+}
+
+/** Redis with AOF persistence: one pod, or a primary with replicas and Sentinel when `sentinel` is set. */
 export interface InClusterRedisSettings {
   readonly image: string;
+  /** `sha256:<64 hex>` of `image` in your registry; pins it (`image@digest`). Prod sets it (docs/kubernetes.md). */
+  readonly imageDigest?: string;
+  /** Absent = one pod, no failover (dev). */
+  readonly sentinel?: RedisSentinelSettings;
   readonly storageGiB: number;
   readonly storageClassName?: string;
   readonly runAsUser: number;
@@ -143,6 +169,8 @@ export interface EnvironmentSettings {
   readonly namespace: string;
   /** Immutable tag or digest; `IMAGE` overrides it at synth time. Never `latest`. */
   readonly image: string;
+  /** `sha256:<64 hex>` of `image`: pins the shop image by digest (`IMAGE` still overrides both). */
+  readonly imageDigest?: string;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   readonly requestTimeoutMs: number;
   /** Secret with the keys of `SecretKey` (charts-ts/services.ts), created by the operator (docs/kubernetes.md "Secrets"). */

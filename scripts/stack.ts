@@ -11,7 +11,7 @@ if (!asked || !(STACK_PROFILES as string[]).includes(asked)) {
   process.exit(1);
 }
 const stack = await ensureStack({ profile: asked as StackProfile });
-console.log(`MONGODB_URI=${stack.mongoUri}\nREDIS_URL=${stack.redisUrl}\nFERRETDB_POSTGRES_URL=${stack.postgresUrl ?? '(external MongoDB)'}\n(Ctrl-C stops ${stack.managed.map((m) => m.name).join(' and ') || 'nothing: reused running servers'})`);
+console.log(`MONGODB_URI=${stack.mongoUri}\nREDIS_URL=${stack.redisUrl}\n${stack.redisSentinels ? `REDIS_SENTINELS=${stack.redisSentinels}\n` : ''}FERRETDB_POSTGRES_URL=${stack.postgresUrl ?? '(external MongoDB)'}\n(Ctrl-C stops ${stack.managed.map((m) => m.name).join(' and ') || 'nothing: reused running servers'})`);
 const stop = async () => {
   await stack.stop();
   process.exit(0);

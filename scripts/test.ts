@@ -40,7 +40,7 @@ async function main(): Promise<number> {
   console.log(`MONGODB_URI=${stack.mongoUri}  REDIS_URL=${stack.redisUrl}`);
   step(`tests (${files.length} files)`);
   const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-  const env = { ...process.env, MONGODB_URI: stack.mongoUri, REDIS_URL: stack.redisUrl, FERRETDB_POSTGRES_URL: stack.postgresUrl ?? '', NODE_ENV: 'test' };
+  const env = { ...process.env, MONGODB_URI: stack.mongoUri, REDIS_URL: stack.redisUrl, ...(stack.redisSentinels ? { REDIS_SENTINELS: stack.redisSentinels } : {}), FERRETDB_POSTGRES_URL: stack.postgresUrl ?? '', NODE_ENV: 'test' };
   const runFiles = (batch: string[], parallel: string) => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${parallel}`, '--test-reporter=spec', ...batch], { cwd: repoRoot, stdio: 'inherit', env });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);

@@ -7,6 +7,14 @@ import type { EnvironmentSettings } from '../settings.js';
 
 const byName = (name: string) => ({ 'kubernetes.io/metadata.name': name });
 
+/**
+ * Multi-arch index digests of the official images, as public repositories pin them (not
+ * pulled here). Verify (`docker buildx imagetools inspect mongo:7.0.16`) and replace them with
+ * your registry's digests, e.g. of a mirrored copy; a policy test requires prod's data tier pinned.
+ */
+const MONGO_7_0_16_DIGEST = 'sha256:c630c59342c1493d50345136df2af14a76b9e827dd5316bfabee07a0880a5f3a';
+const REDIS_7_4_2_DIGEST = 'sha256:fbdbaea47b9ae4ecc2082ecdb4e1cea81e32176ffb1dcf643d422ad07427e5d9';
+
 /** Settings of the prod environment. */
 export const settings: EnvironmentSettings = {
   name: 'prod',
@@ -50,19 +58,31 @@ export const settings: EnvironmentSettings = {
     mode: 'in-cluster',
     mongo: {
       image: 'mongo:7.0.16',
+      // Replace with the digest in your registry (docs/kubernetes.md, "Images by digest").
+      imageDigest: MONGO_7_0_16_DIGEST,
       members: 3,
       replicaSetName: 'rs0',
       dataPath: '/data/db',
       extraArgs: ['--wiredTigerCacheSizeGB', '1'],
       storageGiB: 50,
-      runAsUser: 999,
+      // Above 10000 like the services; volumes made by the image's uid 999 need a one-off chown (docs/kubernetes.md).
+      runAsUser: 10001,
       resources: { cpuRequestMillis: 1000, cpuLimitMillis: 2000, memoryMiB: 3072 },
     },
     redis: {
       image: 'redis:7.4.2',
+      imageDigest: REDIS_7_4_2_DIGEST,
       storageGiB: 10,
-      runAsUser: 999,
+      runAsUser: 10001,
       resources: { cpuRequestMillis: 500, cpuLimitMillis: 1000, memoryMiB: 1024 },
+      // Primary + 2 replicas, a sentinel in each pod; 2 of 3 sentinels agree before a failover (docs/redis-failover.md).
+      sentinel: {
+        replicas: 3,
+        quorum: 2,
+        downAfterMs: 5000,
+        failoverTimeoutMs: 60000,
+        resources: { cpuRequestMillis: 50, cpuLimitMillis: 200, memoryMiB: 64, ephemeralStorage: { requestMiB: 64, limitMiB: 256 } },
+      },
     },
     // Two members on one node would lose the majority with that node: one per node, hard.
     spread: { hostname: 'DoNotSchedule', zone: 'ScheduleAnyway' },

@@ -21,6 +21,6 @@ export class DataTier extends Construct {
     const s = props.settings;
     if (s.mode === 'external') return;
     new MongoReplicaSet(this, 'Mongo', { namespace: props.namespace, settings: s.mongo, spread: s.spread });
-    new RedisStore(this, 'Redis', { settings: s.redis, spread: s.spread });
+    new RedisStore(this, 'Redis', { namespace: props.namespace, settings: s.redis, spread: s.spread });
   }
 }

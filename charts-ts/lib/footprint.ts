@@ -14,10 +14,13 @@ export function footprint(settings: EnvironmentSettings, services: readonly Serv
   let storage = 0;
   const d = settings.dataTier;
   if (d.mode === 'in-cluster') {
-    parts.push({ res: d.mongo.resources, count: d.mongo.members }, { res: d.redis.resources, count: 1 });
+    const redisPods = d.redis.sentinel?.replicas ?? 1;
+    parts.push({ res: d.mongo.resources, count: d.mongo.members }, { res: d.redis.resources, count: redisPods });
+    // A sentinel container beside every Redis server.
+    if (d.redis.sentinel) parts.push({ res: d.redis.sentinel.resources, count: redisPods });
     if (hasInitiateJob(d.mongo)) parts.push({ res: INITIATE_JOB_RESOURCES, count: 1 });
-    pvcs = d.mongo.members + 1;
-    storage = d.mongo.members * d.mongo.storageGiB + d.redis.storageGiB;
+    pvcs = d.mongo.members + redisPods;
+    storage = d.mongo.members * d.mongo.storageGiB + redisPods * d.redis.storageGiB;
   }
   const sum = (f: (r: ResourceSpec) => number) => parts.reduce((acc, p) => acc + f(p.res) * p.count, 0);
   return {

@@ -7,6 +7,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { InClusterMongoSettings, SpreadSettings } from '../settings.js';
+import { imageRef } from './image.js';
 import { selectorLabels, workloadLabels } from './labels.js';
 import { k8sResources } from './quantities.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, topologySpreadConstraints } from './pod-spec.js';
@@ -24,6 +25,8 @@ export const INITIATE_JOB_RESOURCES = { cpuRequestMillis: 50, cpuLimitMillis: 50
 export function hasInitiateJob(s: InClusterMongoSettings): boolean {
   return Boolean(s.replicaSetName) && s.initiate !== false;
 }
+
+const READY_EVAL = 'const h = db.hello(); if (!(h.isWritablePrimary || h.secondary)) quit(1)';
 
 /** Props of {@link MongoReplicaSet}. */
 export interface MongoReplicaSetProps {
@@ -66,6 +69,10 @@ export class MongoReplicaSet extends Construct {
     });
 
     const tcp = { tcpSocket: { port: k8s.IntOrString.fromNumber(MONGO_PORT) } };
+    const image = imageRef(s.image, s.imageDigest);
+    // Ready = a member that serves (PRIMARY or SECONDARY, not STARTUP2/RECOVERING), so the PDB
+    // never lets a second member go while one is still catching up; alive = mongod accepts connections.
+    const ready = [...(s.readinessCommand ?? ['mongosh', '--quiet', '--port', String(MONGO_PORT), '--eval', READY_EVAL])];
     new k8s.KubeStatefulSet(this, 'StatefulSet', {
       metadata: { name: MONGO_NAME, labels: { ...labels } },
       spec: {
@@ -85,7 +92,7 @@ export class MongoReplicaSet extends Construct {
             containers: [
               {
                 name: 'mongod',
-                image: s.image,
+                image,
                 // Bypasses the image entrypoint, which wants to chown as root; runs non-root directly.
                 command: [...(s.command ?? ['mongod'])],
                 args: [...(s.args ?? [...replSetArgs, '--bind_ip_all', '--port', String(MONGO_PORT), '--dbpath', s.dataPath, ...(s.extraArgs ?? [])])],
@@ -93,7 +100,8 @@ export class MongoReplicaSet extends Construct {
                 resources: k8sResources(s.resources),
                 securityContext: restrictedContainerSecurityContext(s.runAsUser),
                 startupProbe: { ...tcp, periodSeconds: 5, failureThreshold: 60 },
-                readinessProbe: { ...tcp, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+                readinessProbe: { exec: { command: ready }, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 },
+                env: [{ name: 'HOME', value: '/tmp' }], // mongosh (readiness) writes under $HOME
                 livenessProbe: { ...tcp, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
                 volumeMounts: [
                   { name: 'data', mountPath: s.dataPath },
@@ -154,7 +162,7 @@ class MongoInitiateJob extends Construct {
             containers: [
               {
                 name: 'initiate',
-                image: override?.image ?? s.image,
+                image: override?.image ?? imageRef(s.image, s.imageDigest),
                 command,
                 env: [{ name: 'HOME', value: '/tmp' }], // mongosh writes its history under $HOME
                 resources: k8sResources(INITIATE_JOB_RESOURCES),

@@ -11,7 +11,7 @@ import { CONTAINER_PORT, type ServiceDefinition } from '../services.js';
 import type { DataTierSettings, Labels, PeerSelector } from '../settings.js';
 import { DATA_CLIENT_COMPONENTS, PART_OF, selectorLabels } from './labels.js';
 import { MONGO_NAME, MONGO_PORT } from './mongo-replica-set.js';
-import { REDIS_NAME, REDIS_PORT } from './redis.js';
+import { REDIS_NAME, REDIS_PORT, SENTINEL_PORT } from './redis.js';
 
 /** Props of {@link ShopNetworkPolicies}. */
 export interface ShopNetworkPoliciesProps {
@@ -78,6 +78,10 @@ export class ShopNetworkPolicies extends Construct {
         ? { peers: [podPeer(selectorLabels(REDIS_NAME))], port: REDIS_PORT }
         : { peers: data.redis.cidrs.map((cidr) => ({ ipBlock: { cidr } })), port: data.redis.port };
 
+    // With Sentinel, clients ask the sentinels (26379) for the primary, then connect to it (6379).
+    const sentinels = data.mode === 'in-cluster' && data.redis.sentinel;
+    const sentinelEgress: Rule[] = sentinels ? [{ peers: [podPeer(selectorLabels(REDIS_NAME))], port: SENTINEL_PORT }] : [];
+
     for (const s of props.services) {
       const ingress: Rule[] = [];
       if (s.publicPathPrefixes.length > 0) ingress.push({ peers: props.edgePeers.map(toPeer), port: CONTAINER_PORT });
@@ -85,7 +89,7 @@ export class ShopNetworkPolicies extends Construct {
       if (callers.length > 0) ingress.push({ peers: callers.map((c) => podPeer(selectorLabels(c.name))), port: CONTAINER_PORT });
       if (props.monitoring) ingress.push({ peers: [toPeer(props.monitoring)], port: CONTAINER_PORT });
       const egress: Rule[] = s.calls.map((callee) => ({ peers: [podPeer(selectorLabels(callee))], port: CONTAINER_PORT }));
-      egress.push(mongoEgress, redisEgress);
+      egress.push(mongoEgress, redisEgress, ...sentinelEgress);
       policy(s.name, { matchLabels: { ...selectorLabels(s.name) } }, ingress, egress);
     }
 
@@ -97,7 +101,14 @@ export class ShopNetworkPolicies extends Construct {
         { peers: [podPeer(mongo)], port: MONGO_PORT },
       ]);
       policy(`${MONGO_NAME}-initiate`, { matchLabels: { ...initiate } }, [], [{ peers: [podPeer(mongo)], port: MONGO_PORT }]);
-      policy(REDIS_NAME, { matchLabels: { ...selectorLabels(REDIS_NAME) } }, [{ peers: [dataClients], port: REDIS_PORT }], []);
+      const redis = podPeer(selectorLabels(REDIS_NAME));
+      // Sentinel: replicas sync from the primary, sentinels watch every server and talk to each other.
+      const peerPorts = sentinels ? [REDIS_PORT, SENTINEL_PORT] : [];
+      policy(REDIS_NAME, { matchLabels: { ...selectorLabels(REDIS_NAME) } }, [
+        { peers: [dataClients], port: REDIS_PORT },
+        ...(sentinels ? [{ peers: [dataClients], port: SENTINEL_PORT }] : []),
+        ...peerPorts.map((port) => ({ peers: [redis], port })),
+      ], peerPorts.map((port) => ({ peers: [redis], port })));
     }
   }
 }

@@ -18,10 +18,25 @@ export function resourceRequirements(r: ResourceSpec): {
   limits: Record<string, string>;
 } {
   if (r.cpuRequestMillis > r.cpuLimitMillis) throw new Error('charts-ts: cpu request above its limit');
+  const disk = ephemeralStorage(r);
   return {
-    requests: { cpu: cpu(r.cpuRequestMillis), memory: memory(r.memoryMiB) },
-    limits: { cpu: cpu(r.cpuLimitMillis), memory: memory(r.memoryMiB) },
+    requests: { cpu: cpu(r.cpuRequestMillis), memory: memory(r.memoryMiB), 'ephemeral-storage': memory(disk.requestMiB) },
+    limits: { cpu: cpu(r.cpuLimitMillis), memory: memory(r.memoryMiB), 'ephemeral-storage': memory(disk.limitMiB) },
   };
+}
+
+/**
+ * Node disk a container may use when its settings say nothing: room for the 64 MiB /tmp
+ * emptyDir plus container logs (the kubelet counts both), with a request that keeps the
+ * scheduler honest about it.
+ */
+export const DEFAULT_EPHEMERAL_STORAGE = { requestMiB: 128, limitMiB: 512 } as const;
+
+/** The ephemeral-storage request and limit of a resource spec, checked. */
+export function ephemeralStorage(r: ResourceSpec): { requestMiB: number; limitMiB: number } {
+  const disk = r.ephemeralStorage ?? DEFAULT_EPHEMERAL_STORAGE;
+  if (disk.requestMiB > disk.limitMiB) throw new Error('charts-ts: ephemeral-storage request above its limit');
+  return disk;
 }
 
 /**

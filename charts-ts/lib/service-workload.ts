@@ -4,7 +4,7 @@
  * construct (charts-ts/services.ts).
  */
 import { createHash } from 'node:crypto';
-import { ApiObject, Duration, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import {
   ConfigMap,
   Cpu,
@@ -21,12 +21,13 @@ import {
   Service,
   ServiceAccount,
   Volume,
+  k8s,
 } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { CONTAINER_PORT, SERVICE_PORT, secretEnv as secretEnvOf, type ServiceDefinition } from '../services.js';
 import type { Labels, ShutdownSettings, SpreadSettings, WorkloadSizing } from '../settings.js';
 import { selectorLabels, workloadLabels } from './labels.js';
-import { nodeHeapMiB } from './quantities.js';
+import { ephemeralStorage, memory, nodeHeapMiB } from './quantities.js';
 import { patchPlusPodTemplate, topologySpreadConstraints } from './pod-spec.js';
 import { shutdownPlan } from './shutdown.js';
 import { WorkloadAutoscaling } from './autoscaling.js';
@@ -72,6 +73,7 @@ export class ServiceWorkload extends Construct {
     const selector = selectorLabels(name);
     const shutdown = shutdownPlan(props.shutdown, kind);
     const res = props.sizing.resources;
+    const disk = ephemeralStorage(res);
 
     const serviceAccount = new ServiceAccount(this, 'ServiceAccount', {
       metadata: { name, labels: { ...labels } },
@@ -163,6 +165,13 @@ export class ServiceWorkload extends Construct {
     patchPlusPodTemplate(ApiObject.of(this.deployment), {
       spread: topologySpreadConstraints(props.spread, selector, ['pod-template-hash']),
     });
+    // Patched: plus writes ephemeral-storage only in whole GiB. The patch runs before KubeDeployment's
+    // own toJson, which keeps a quantity's `.value` only: hence Quantity objects, not strings.
+    const resourcesPath = '/spec/template/spec/containers/0/resources';
+    ApiObject.of(this.deployment).addJsonPatch(
+      JsonPatch.add(`${resourcesPath}/requests/ephemeral-storage`, k8s.Quantity.fromString(memory(disk.requestMiB))),
+      JsonPatch.add(`${resourcesPath}/limits/ephemeral-storage`, k8s.Quantity.fromString(memory(disk.limitMiB))),
+    );
 
     if (kind === 'http') {
       this.service = new Service(this, 'Service', {

@@ -8,7 +8,8 @@ import { SERVICES, assertValidServices, serviceUrl, type ServiceDefinition } fro
 import { sizingFor, type EnvironmentSettings } from '../settings.js';
 import { DataTier } from './data-tier.js';
 import { edgeRoutes } from './edge-routes.js';
-import { assertPinnedImage } from './image.js';
+import { imageRef } from './image.js';
+import { redisClientConfig } from './redis.js';
 import { ShopIngress } from './ingress.js';
 import { ingressProfile } from './ingress-profiles.js';
 import { ShopGateway } from './gateway.js';
@@ -37,7 +38,7 @@ export interface OutputChart {
 export function buildEnvironment(settings: EnvironmentSettings, options: ShopAppOptions = {}): OutputChart[] {
   const services = options.services ?? SERVICES;
   assertValidServices(services);
-  const image = assertPinnedImage(options.image ?? settings.image);
+  const image = options.image ? imageRef(options.image) : imageRef(settings.image, settings.imageDigest);
   const ns = settings.namespace;
   const labels = { 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': 'cdk8s' };
   const app = new App();
@@ -75,6 +76,7 @@ export function buildEnvironment(settings: EnvironmentSettings, options: ShopApp
     const config: Record<string, string> = {
       LOG_LEVEL: settings.logLevel,
       REQUEST_TIMEOUT_MS: String(settings.requestTimeoutMs),
+      ...(settings.dataTier.mode === 'in-cluster' ? redisClientConfig(ns, settings.dataTier.redis) : {}),
     };
     for (const callee of s.calls) config[`${callee.toUpperCase()}_URL`] = serviceUrl(callee, ns);
     new ServiceWorkload(chart(`30-${s.name}.yaml`, s.name), 'Workload', {

@@ -136,6 +136,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     MONGODB_URI: mongoUri,
     REDIS_URL: stack.redisUrl,
+    ...(stack.redisSentinels ? { REDIS_SENTINELS: stack.redisSentinels } : {}),
     ...localSecretsEnv(),
     // Locally nothing needs time to notice readiness except the edge (1 s polls).
     SHUTDOWN_DELAY_MS: process.env.SHUTDOWN_DELAY_MS ?? '1500',

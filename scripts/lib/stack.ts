@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { dataDir, toolsDir } from './paths.js';
 import { FERRETDB_GIN_SQL } from './ferretdb-gin.js';
 import { hasCommand, isPortOpen, run, startManaged, waitForPort, type Managed } from './procs.js';
+import { redisHaPorts, startRedisHa } from './redis-ha.js';
 
 export const FERRETDB_VERSION = 'v1.24.2';
 const ferretdbBin = path.join(toolsDir, 'bin', 'ferretdb');
@@ -213,6 +214,8 @@ export interface StackOptions {
 export interface Stack {
   mongoUri: string;
   redisUrl: string;
+  /** REDIS_HA=1: `host:port,...` of the sentinels, for REDIS_SENTINELS (scripts/lib/redis-ha.ts). */
+  redisSentinels?: string;
   /** The PostgreSQL behind the local FerretDB (undefined with an external MONGODB_URI). */
   postgresUrl?: string;
   /** The processes this call started (empty when reusing running servers or external URIs). */
@@ -234,6 +237,7 @@ export async function ensureStack(options: StackOptions): Promise<Stack> {
   fs.mkdirSync(base, { recursive: true });
   let mongoUri = process.env.MONGODB_URI;
   let redisUrl = process.env.REDIS_URL;
+  let redisSentinels = process.env.REDIS_SENTINELS || undefined;
   let pgUrl: string | undefined;
   try {
     if (!mongoUri) {
@@ -243,6 +247,14 @@ export async function ensureStack(options: StackOptions): Promise<Stack> {
       if (await isPortOpen(mongoPort)) log(`reusing the MongoDB-compatible server on 127.0.0.1:${mongoPort}`);
       else managed.push(await startFerretdb(mongoPort, pgUrl, path.join(base, 'ferretdb'), path.join(base, 'ferretdb.log')));
       mongoUri = `mongodb://127.0.0.1:${mongoPort}/shop`;
+    }
+    if (!redisUrl && process.env.REDIS_HA === '1') {
+      // The prod shape: primary + replica + 3 sentinels; clients find the primary through Sentinel.
+      const sentinelPort = redisHaPorts(redisPort).sentinelPorts[0]!;
+      if (await isPortOpen(sentinelPort)) log(`reusing Redis with Sentinel on 127.0.0.1:${redisPort} (sentinels from ${sentinelPort})`);
+      else managed.push(...(await startRedisHa(redisPort, path.join(base, 'redis-ha'))).managed);
+      redisUrl = `redis://127.0.0.1:${redisPort}`;
+      redisSentinels = redisHaPorts(redisPort).sentinelPorts.map((p) => `127.0.0.1:${p}`).join(',');
     }
     if (!redisUrl) {
       if (await isPortOpen(redisPort)) log(`reusing Redis on 127.0.0.1:${redisPort}`);
@@ -256,6 +268,7 @@ export async function ensureStack(options: StackOptions): Promise<Stack> {
   return {
     mongoUri,
     redisUrl,
+    redisSentinels,
     postgresUrl: pgUrl,
     managed,
     async stop() {

@@ -9,8 +9,8 @@ const metrics = createMetrics('catalog');
 const health = new Health();
 
 const connection = await connectMongo(config.MONGODB_URI, { logger, serverSelectionTimeoutMs: 2_000 });
-const redis = await connectRedis(createRedis(config.REDIS_URL, logger));
-const subscriber = await connectRedis(createRedis(config.REDIS_URL, logger, { enableOfflineQueue: true, commandTimeout: undefined }));
+const redis = await connectRedis(createRedis(config, logger));
+const subscriber = await connectRedis(createRedis(config, logger, { enableOfflineQueue: true, commandTimeout: undefined }));
 const models = await createCatalogModels(connection);
 
 addCatalogChecks(health, connection, redis);

@@ -37,7 +37,9 @@ export function createInventoryApp(deps: InventoryDeps): InventoryApp {
   const { config, logger, metrics, health } = deps;
   const clock = deps.clock ?? systemClock;
   const replica = deps.replica ?? `${process.env.HOSTNAME ?? 'local'}:${process.pid}`;
-  const lock = createLocker(deps.redis, { prefix: deps.lockPrefix ?? 'lock:stock', ttlMs: config.STOCK_LOCK_TTL_MS, waitMs: config.STOCK_LOCK_WAIT_MS });
+  // A lock lost in a Redis failover is survivable: every locked section is a guarded write (docs/redis-failover.md).
+  const replicaAck = { replicas: config.REDIS_LOCK_REPLICAS, timeoutMs: 100, onUnreplicated: (key: string) => logger.warn({ key }, 'stock lock not on a replica yet') };
+  const lock = createLocker(deps.redis, { prefix: deps.lockPrefix ?? 'lock:stock', ttlMs: config.STOCK_LOCK_TTL_MS, waitMs: config.STOCK_LOCK_WAIT_MS, replicaAck });
   const gate = createGate(deps.redis, { prefix: `${deps.lockPrefix ?? 'lock:stock'}:gate`, ttlMs: config.STOCK_GATE_TTL_S * 1_000 });
   const domain = { models: deps.models, clock, replica, lock, gate };
   const sweeps = createInventorySweeps({ ...domain, config, logger, metrics });

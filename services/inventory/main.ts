@@ -10,7 +10,7 @@ const health = new Health();
 
 // State lives in MongoDB; Redis only holds short per-SKU write locks.
 const connection = await connectMongo(config.MONGODB_URI, { logger, serverSelectionTimeoutMs: 2_000 });
-const redis = await connectRedis(createRedis(config.REDIS_URL, logger));
+const redis = await connectRedis(createRedis(config, logger));
 const models = await createInventoryModels(connection);
 addInventoryChecks(health, connection, redis);
 

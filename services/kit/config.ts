@@ -8,6 +8,9 @@ export class ConfigError extends Error {
 
 const mongoUri = z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// URI');
 const redisUrl = z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL');
+const hostPortList = z
+  .string()
+  .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, 'must be host:port[,host:port...]');
 const ms = (fallback: number) => z.coerce.number().int().min(0).max(600_000).default(fallback);
 /** A comma-separated list, trimmed, empties dropped. */
 const list = <T extends z.ZodTypeAny>(item: T, fallback: string) =>
@@ -25,6 +28,19 @@ export const baseConfigShape = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONGODB_URI: mongoUri,
   REDIS_URL: redisUrl,
+  /**
+   * Sentinel mode (docs/redis-failover.md): the sentinels to ask for the primary. When set,
+   * REDIS_URL's host is not used; its user, password, database and TLS scheme still are.
+   */
+  REDIS_SENTINELS: hostPortList.optional(),
+  /** The primary's name as the sentinels monitor it. */
+  REDIS_SENTINEL_NAME: z.string().min(1).default('shop'),
+  /** Password of the sentinels (AUTH to sentinel), if they require one. */
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  /** Password of the Redis servers; overrides the one in REDIS_URL. */
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  /** Sentinel mode: a lock counts as taken once this many replicas acknowledged it (WAIT); 0 = off. */
+  REDIS_LOCK_REPLICAS: z.coerce.number().int().min(0).max(5).default(0),
   /** Time readiness stays red while the process keeps serving, so load balancers drop it. */
   SHUTDOWN_DELAY_MS: ms(5_000),
   /** Deadline for in-flight requests once the server stops accepting. */

@@ -10,6 +10,13 @@ export interface LockerOptions {
   ttlMs?: number;
   /** Longest wait for a busy key before answering 503 with Retry-After. */
   waitMs?: number;
+  /**
+   * Sentinel setups: after taking a key, `WAIT replicas timeoutMs` so the lock is on a replica
+   * before the critical section runs; a primary that dies right after granting it then cannot
+   * take it to the grave (docs/redis-failover.md). The section runs either way (a lagging
+   * replica must not stop stock changes); `onUnreplicated` reports it. Absent or 0 replicas = off.
+   */
+  replicaAck?: { replicas: number; timeoutMs: number; onUnreplicated?: (key: string) => void };
 }
 
 export type WithLock = <T>(key: string, fn: () => Promise<T>) => Promise<T>;
@@ -44,6 +51,13 @@ export function createLocker(redis: Redis, options: LockerOptions): WithLock {
     }
   }
 
+  async function awaitReplicas(key: string): Promise<void> {
+    const ack = options.replicaAck;
+    if (!ack || ack.replicas <= 0) return;
+    const acked = await redis.wait(ack.replicas, ack.timeoutMs).catch(() => 0);
+    if (acked < ack.replicas) ack.onUnreplicated?.(key);
+  }
+
   return async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const key = `${options.prefix}:${name}`;
     const deadline = Date.now() + waitMs;
@@ -51,6 +65,7 @@ export function createLocker(redis: Redis, options: LockerOptions): WithLock {
     const run = previous.catch(() => undefined).then(async () => {
       const token = randomUUID();
       await acquire(key, token, deadline);
+      await awaitReplicas(key);
       try {
         return await fn();
       } finally {

@@ -31,6 +31,9 @@ export const redactPaths = [
   '*.cvc',
   'config.MONGODB_URI',
   'config.REDIS_URL',
+  'config.REDIS_PASSWORD',
+  'config.REDIS_SENTINEL_PASSWORD',
+  '*.sentinelPassword',
   'config.ADMIN_TOKEN',
 ];
 

@@ -34,7 +34,7 @@ export async function startInventory(options: { dbName: string; clock?: Clock; l
   const config = loadConfig(inventoryConfigShape, { MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, ...options.env });
   const { logger, metrics, health } = testObservability('inventory');
   const connection = await connectMongo(mongoUri, { logger, dbName: options.dbName, serverSelectionTimeoutMs: 2_000 });
-  const redis = await connectRedis(createRedis(redisUrl, logger));
+  const redis = await connectRedis(createRedis(config, logger)); // REDIS_SENTINELS in env reaches the client too
   const models = await createInventoryModels(connection);
   // The readiness checks main.ts registers, so /readyz answers as in production.
   addInventoryChecks(health, connection, redis);

@@ -1,7 +1,7 @@
 /** Unit tests of the chart rules that manifests alone cannot show: refusals and arithmetic. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertPinnedImage } from '../../charts-ts/lib/image.js';
+import { assertPinnedImage, imageRef } from '../../charts-ts/lib/image.js';
 import { shutdownPlan } from '../../charts-ts/lib/shutdown.js';
 import { SERVICES, assertValidServices } from '../../charts-ts/services.js';
 import { loadEnvironments, synthEnvironment } from '../../charts-ts/synth.js';
@@ -16,6 +16,13 @@ describe('image references', () => {
   test('when pinned by tag or digest, then it is accepted', () => {
     assert.equal(assertPinnedImage('localhost:5000/shop:0.1.0'), 'localhost:5000/shop:0.1.0');
     assert.ok(assertPinnedImage(`ghcr.io/example/shop@sha256:${'a'.repeat(64)}`));
+  });
+  test('when a settings digest is given, then the image is pinned as name:tag@digest; a malformed digest is refused', () => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    assert.equal(imageRef('redis:7.4.2', digest), `redis:7.4.2@${digest}`);
+    assert.equal(imageRef('redis:7.4.2'), 'redis:7.4.2');
+    assert.throws(() => imageRef('redis:7.4.2', 'sha256:abc'), /64 hex/);
+    assert.throws(() => imageRef(`redis@${digest}`, digest), /already has a digest/);
   });
   test('when IMAGE overrides the settings, then every shop container uses it', async () => {
     const [env] = await loadEnvironments();
