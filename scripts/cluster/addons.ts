@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scriptDir, versions } from './config.js';
 import { kubectl } from './controlplane.js';
-import { podReadySince } from './node.js';
+import { podsReady } from './node.js';
 import { runLogged, say, waitFor } from './proc.js';
 
 export function buildStage3Images(): void {
@@ -37,7 +37,6 @@ export async function startMetricsServer(): Promise<void> {
 
 /** Traefik serving Ingresses of class `traefik`, on NodePort 30080 of the node IP. */
 export async function startIngressController(): Promise<void> {
-  const startedAt = Date.now();
   const v = versions();
   const manifest = readFileSync(join(scriptDir, 'manifests', 'traefik.yaml'), 'utf8').replaceAll(
     'TRAEFIK_IMAGE',
@@ -50,7 +49,7 @@ export async function startIngressController(): Promise<void> {
     180,
     () => {
       try {
-        return podReadySince('ingress', 'app=traefik', startedAt);
+        return podsReady('ingress', 'app=traefik');
       } catch {
         return false;
       }
