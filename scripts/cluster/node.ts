@@ -312,6 +312,7 @@ export async function startNode(): Promise<void> {
     ['app.tar', ''], // the project's image, when `npm run cluster -- image` has built it (ref in app.ref)
     ['ferretdb.tar', `localhost/ferretdb:${v.FERRETDB_VERSION}`],
     ['redis.tar', ''],
+    ['postgres.tar', ''],
   ]);
 
   startDaemon('kubelet', bin('kubelet'), [
