@@ -192,16 +192,19 @@ export async function verifyDev(namespace: string, names: string[]): Promise<str
     await waitFor(`deployment ${namespace}/${name}`, `${min} pods Ready`, 180, () => podsReady(namespace, `app.kubernetes.io/name=${name}`, min), { process: 'kubelet' });
   };
 
-  // A pod of each service killed under load.
-  for (const name of names) {
-    await allReady(name);
-    const { url, via } = loadTarget(namespace, name);
-    try {
-      const r = await killUnderLoad({ namespace, selector: `app.kubernetes.io/name=${name}`, url, maxRequests: 300, maxSeconds: 60 });
-      if (!reportRun(`${name} via ${via} ${url}`, r)) failed.push(`${name} pod kill under load`);
-    } catch (e) {
-      say(`FAIL ${name} pod kill under load: ${(e as Error).message}`);
-      failed.push(`${name} pod kill under load`);
+  // A pod of each service killed under load: deleted as an eviction or rollout would,
+  // then force-deleted as after a crash.
+  for (const mode of ['graceful', 'force'] as const) {
+    for (const name of names) {
+      await allReady(name);
+      const { url, via } = loadTarget(namespace, name);
+      try {
+        const r = await killUnderLoad({ namespace, selector: `app.kubernetes.io/name=${name}`, url, maxRequests: 300, maxSeconds: 60, mode });
+        if (!reportRun(`${name} via ${via} ${url}`, r)) failed.push(`${name} pod ${mode} kill under load`);
+      } catch (e) {
+        say(`FAIL ${name} pod ${mode} kill under load: ${(e as Error).message}`);
+        failed.push(`${name} pod ${mode} kill under load`);
+      }
     }
   }
 

@@ -2,13 +2,16 @@
 //
 // A bounded loop of sequential GETs (count and time bounded) goes to one address on
 // the cluster's bridge (the Ingress on the node IP, or a Service IP) while one Ready
-// pod behind it is force-deleted. The client is a storefront's: it retries a request
+// pod behind it is deleted: gracefully (as an eviction, a rollout or a scale-down
+// does: preStop, then the kit's drain) or forced (`--grace-period=0 --force`: the pod
+// object goes at once and its containers are killed, as after a crash). The client is a storefront's: it retries a request
 // once on 502/503/504 or a connection error (safe for GETs). A request fails when
 // its retry fails too, or when the answer differs from the one before the kill (a
 // plain-text 404 from the ingress controller once the Service has no endpoint is not
 // the service's JSON answer, whatever the status).
 import { kubectl } from './controlplane.js';
-import { say, sleep } from './proc.js';
+import { say, sleep, startedAtOf } from './proc.js';
+import { readyPodNames, type PodSnapshot } from './readiness.js';
 
 /**
  * What one attempt got: `"200"` for a JSON answer (the services only answer JSON),
@@ -82,36 +85,40 @@ export interface KillUnderLoadOptions {
   maxSeconds?: number;
   /** Requests before the kill. */
   killAfter?: number;
+  /** `graceful` (default): `kubectl delete pod`; `force`: `--grace-period=0 --force`. */
+  mode?: 'graceful' | 'force';
 }
 
 /**
  * Sequential requests to `url`; after `killAfter` of them one Ready pod matching
- * `selector` is force-deleted. Stops at `maxRequests` or `maxSeconds`, whichever first.
+ * `selector` is deleted (see {@link KillUnderLoadOptions.mode}). Stops at `maxRequests` or `maxSeconds`, whichever first.
  */
-export async function killUnderLoad(o: KillUnderLoadOptions): Promise<LoadTally & { victim: string; expected: Attempt; seconds: number }> {
+export async function killUnderLoad(o: KillUnderLoadOptions): Promise<LoadTally & { victim: string; expected: Attempt; seconds: number; mode: string }> {
   const maxRequests = o.maxRequests ?? 300;
   const maxSeconds = o.maxSeconds ?? 60;
   const killAfter = o.killAfter ?? 20;
   const expected = (await request(o.url)).pop()!;
   if (expected === CONNECTION_ERROR || /^5|\s/.test(expected)) throw new Error(`${o.url} answers ${expected} before any kill, not a service's answer`);
-  const victim = kubectl(['-n', o.namespace, 'get', 'pods', '-l', o.selector, '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[0].metadata.name}']).trim();
-  if (!victim) throw new Error(`no running pod for ${o.selector} in ${o.namespace}`);
+  const pods = (JSON.parse(kubectl(['-n', o.namespace, 'get', 'pods', '-l', o.selector, '-o', 'json'])) as { items: PodSnapshot[] }).items;
+  const victim = readyPodNames(pods, startedAtOf('kubelet') ?? 0)[0];
+  if (!victim) throw new Error(`no Ready pod for ${o.selector} in ${o.namespace}`);
   const results: Attempt[][] = [];
   const started = Date.now();
   while (results.length < maxRequests && Date.now() - started < maxSeconds * 1000) {
     if (results.length === killAfter) {
-      kubectl(['-n', o.namespace, 'delete', 'pod', victim, '--grace-period=0', '--force', '--wait=false']);
+      const force = o.mode === 'force' ? ['--grace-period=0', '--force'] : [];
+      kubectl(['-n', o.namespace, 'delete', 'pod', victim, ...force, '--wait=false']);
     }
     results.push(await request(o.url));
   }
   const t = tally(results, expected);
-  return { ...t, victim, expected, seconds: (Date.now() - started) / 1000 };
+  return { ...t, victim, expected, seconds: (Date.now() - started) / 1000, mode: o.mode ?? 'graceful' };
 }
 
 /** Human summary of one run. */
 export function describeRun(name: string, r: Awaited<ReturnType<typeof killUnderLoad>>): string {
   const errs = Object.entries(r.errors).map(([s, n]) => `${n} x ${s}`).join(', ') || 'none';
-  return `${name}: killed ${r.victim} under ${r.requests} requests in ${r.seconds.toFixed(1)}s: ${r.ok} ok, ${r.retried} ok after one retry, ${r.failed} failed (expected ${r.expected}; failed attempts: ${errs})`;
+  return `${name}: ${r.mode === 'force' ? 'force-deleted' : 'deleted'} ${r.victim} under ${r.requests} requests in ${r.seconds.toFixed(1)}s: ${r.ok} ok, ${r.retried} ok after one retry, ${r.failed} failed (expected ${r.expected}; failed attempts: ${errs})`;
 }
 
 /** Log a run and say whether it passed (no failed request). */
