@@ -23,7 +23,7 @@ export async function startMetricsServer(): Promise<void> {
   await waitFor(
     'metrics-server',
     'node metrics served through the aggregated API (kubectl top node)',
-    180,
+    300,
     () => {
       try {
         return /local-node/.test(kubectl(['top', 'node', '--no-headers']));
@@ -46,7 +46,7 @@ export async function startIngressController(): Promise<void> {
   await waitFor(
     'traefik',
     'ingress controller Ready (http://10.88.0.1:30080)',
-    180,
+    300,
     () => {
       try {
         return podsReady('ingress', 'app=traefik');

@@ -367,7 +367,7 @@ export async function startNode(): Promise<void> {
   await waitFor(
     'coredns',
     'pod Ready',
-    180,
+    300,
     () => {
       try {
         return podsReady('kube-system', 'k8s-app=kube-dns');
