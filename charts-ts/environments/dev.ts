@@ -1,5 +1,5 @@
 /**
- * dev: fits kind, minikube or k3d on a laptop. Small requests, 1-2 replicas, no zone
+ * dev: fits kind, minikube or k3d on a laptop. Small requests, 2-3 replicas, no zone
  * spread, plain Ingress (any controller; class `traefik`), in-cluster MongoDB and Redis.
  */
 import type { EnvironmentSettings } from '../settings.js';
@@ -17,7 +17,9 @@ export const settings: EnvironmentSettings = {
   // Grace = 2 + ceil((3000 + 10000) / 1000) + 5 = 20 s (charts-ts/lib/shutdown.ts).
   shutdown: { preStopSleepSeconds: 2, shutdownDelayMs: 3000, shutdownTimeoutMs: 10000, jobGraceMs: 15000, marginSeconds: 5 },
   sizing: {
-    default: { resources: { cpuRequestMillis: 50, cpuLimitMillis: 500, memoryMiB: 192 }, minReplicas: 1, maxReplicas: 2 },
+    // Two replicas at least, so a killed or evicted pod never leaves a Service without an
+    // endpoint (the PDB's maxUnavailable: 1 then keeps one); 6 pods fit the local cluster.
+    default: { resources: { cpuRequestMillis: 50, cpuLimitMillis: 500, memoryMiB: 192 }, minReplicas: 2, maxReplicas: 3 },
   },
   autoscaling: { cpuUtilization: 70, memoryUtilization: 85 },
   spread: {},

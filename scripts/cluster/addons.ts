@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scriptDir, versions } from './config.js';
 import { kubectl } from './controlplane.js';
-import { podReadySince } from './node.js';
+import { podsReady } from './node.js';
 import { runLogged, say, waitFor } from './proc.js';
 
 export function buildStage3Images(): void {
@@ -23,7 +23,7 @@ export async function startMetricsServer(): Promise<void> {
   await waitFor(
     'metrics-server',
     'node metrics served through the aggregated API (kubectl top node)',
-    180,
+    300,
     () => {
       try {
         return /local-node/.test(kubectl(['top', 'node', '--no-headers']));
@@ -37,7 +37,6 @@ export async function startMetricsServer(): Promise<void> {
 
 /** Traefik serving Ingresses of class `traefik`, on NodePort 30080 of the node IP. */
 export async function startIngressController(): Promise<void> {
-  const startedAt = Date.now();
   const v = versions();
   const manifest = readFileSync(join(scriptDir, 'manifests', 'traefik.yaml'), 'utf8').replaceAll(
     'TRAEFIK_IMAGE',
@@ -47,10 +46,10 @@ export async function startIngressController(): Promise<void> {
   await waitFor(
     'traefik',
     'ingress controller Ready (http://10.88.0.1:30080)',
-    180,
+    300,
     () => {
       try {
-        return podReadySince('ingress', 'app=traefik', startedAt);
+        return podsReady('ingress', 'app=traefik');
       } catch {
         return false;
       }

@@ -113,6 +113,58 @@ EOF
       echo "image localhost/redis:$ver -> $out"
     fi
     ;;
+  postgres)
+    # FerretDB's backend in the cluster: Debian's PostgreSQL server (the `postgresql`
+    # package, as the local stack uses) with the shared libraries it links, its share/
+    # files (initdb needs them), UTC zone data, and busybox as /bin/sh (initdb runs the
+    # bootstrap backend through popen) and for the entrypoint below. No JIT (LLVM).
+    out="$images/postgres.tar"
+    if [[ ! -f $out ]]; then
+      command -v busybox >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends busybox-static >/dev/null
+      pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+      if [[ -z $pgbin ]]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql >/dev/null
+        pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+      fi
+      pgroot=$(dirname "$pgbin"); major=$(basename "$pgroot")
+      ver=$("$pgbin/postgres" --version | grep -oE '[0-9]+\.[0-9]+' | head -1)
+      c=$("${buildah[@]}" from scratch); mnt=$("${buildah[@]}" mount "$c")
+      mkdir -p "$mnt$pgroot/bin" "$mnt/usr/share/postgresql" "$mnt/usr/share/zoneinfo/Etc" "$mnt/bin" "$mnt/etc" "$mnt/tmp" "$mnt/var/run/postgresql" "$mnt/var/lib/postgresql"
+      chmod 1777 "$mnt/tmp" "$mnt/var/run/postgresql"
+      cp -L "$pgbin/postgres" "$pgbin/initdb" "$pgbin/pg_isready" "$mnt$pgroot/bin/"
+      cp -rL "$pgroot/lib" "$mnt$pgroot/lib"; rm -rf "$mnt$pgroot/lib/llvmjit"* "$mnt$pgroot/lib/bitcode"
+      cp -rL "/usr/share/postgresql/$major" "$mnt/usr/share/postgresql/$major"
+      cp -L /usr/share/zoneinfo/UTC "$mnt/usr/share/zoneinfo/UTC"; cp -L /usr/share/zoneinfo/UTC "$mnt/usr/share/zoneinfo/Etc/UTC"
+      for f in "$pgbin/postgres" "$pgbin/initdb" "$pgbin/pg_isready" "$mnt$pgroot"/lib/*.so; do
+        for l in $(ldd "$f" 2>/dev/null | grep -oE '/[^ ]+'); do
+          [[ -e $mnt$l ]] || { mkdir -p "$mnt$(dirname "$l")"; cp -L "$l" "$mnt$l"; }
+        done
+      done
+      cp /bin/busybox "$mnt/bin/busybox"; ln -sf busybox "$mnt/bin/sh"
+      printf 'root:x:0:0:root:/:/bin/sh\npostgres:x:999:999:PostgreSQL:/var/lib/postgresql:/bin/sh\n' > "$mnt/etc/passwd"
+      printf 'root:x:0:\npostgres:x:999:\n' > "$mnt/etc/group"
+      # Entrypoint: initdb on first start (trust inside the pod network only; this is
+      # the throwaway dev data tier), then the server in the foreground.
+      cat > "$mnt/docker-entrypoint.sh" <<EOF
+#!/bin/sh
+set -e
+PGDATA=\${PGDATA:-/var/lib/postgresql/data/pgdata}
+if [ ! -s "\$PGDATA/PG_VERSION" ]; then
+  $pgbin/initdb -D "\$PGDATA" -U postgres --auth=trust -E UTF8 --no-locale --no-sync
+  echo "host all all \${POSTGRES_TRUST_CIDR:-10.88.0.0/16} trust" >> "\$PGDATA/pg_hba.conf"
+fi
+exec $pgbin/postgres -D "\$PGDATA" -c listen_addresses='*' -c jit=off "\$@"
+EOF
+      chmod 755 "$mnt/docker-entrypoint.sh"
+      "${buildah[@]}" umount "$c" >/dev/null
+      "${buildah[@]}" config --entrypoint '["/docker-entrypoint.sh"]' --user 999:999 --env TZ=UTC --env PATH="$pgbin:/bin" "$c"
+      "${buildah[@]}" commit --quiet "$c" "localhost/postgres:$ver" >/dev/null
+      "${buildah[@]}" rm "$c" >/dev/null
+      "${buildah[@]}" push --quiet "localhost/postgres:$ver" "docker-archive:$out:localhost/postgres:$ver"
+      echo "localhost/postgres:$ver" > "$images/postgres.ref"
+      echo "image localhost/postgres:$ver -> $out"
+    fi
+    ;;
   traefik)
     # Ingress controller: Traefik (kubernetesIngress provider), a single Go binary.
     # Its go.mod has replace directives, so `go install` refuses it; it is built as

@@ -35,7 +35,8 @@ export function versions(): Record<string, string> {
 }
 
 /**
- * Network plan. The API server listens on loopback for every host-side client.
+ * Network plan. The API server listens on one address: loopback in stage 1, the node IP
+ * (10.88.0.1, on the host-only bridge) from stage 2 (controlplane.ts apiserverAddress).
  * Pods live in network namespaces that containerd creates, on the bridge `cni0`
  * (10.88.0.0/16, host side 10.88.0.1 = the node IP), Service IPs are virtual
  * (10.96.0.0/16, rewritten by kube-proxy to pod IPs). Nothing is routed off the
@@ -53,5 +54,4 @@ export const net = {
   apiserverPort: 6443,
   etcdClientPort: 2379,
   etcdPeerPort: 2380,
-  apiserverUrl: 'https://127.0.0.1:6443',
 };

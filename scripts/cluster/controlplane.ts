@@ -15,8 +15,20 @@ export function buildBinaries(): void {
   runLogged('build-k8s', 'bash', [join(scriptDir, 'build-k8s.sh'), paths.bin]);
 }
 
-/** Certificates (pki.sh) and one kubeconfig per client identity. */
-export function generateCredentials(): void {
+/**
+ * The one address kube-apiserver listens on. The API server takes a single bind address,
+ * and `0.0.0.0` would open 6443 on every interface. Stage 1 (no pods) uses loopback; from
+ * stage 2 pods must reach it (the `kubernetes` Service points at the node IP), so it
+ * listens on the node IP only: an address of the host-only bridge cni0, which the host's
+ * own clients reach as well, and which the guard rules keep off the real interface.
+ */
+export function apiserverAddress(exposeToPods: boolean): string {
+  return exposeToPods ? net.nodeIp : '127.0.0.1';
+}
+
+/** Certificates (pki.sh) and one kubeconfig per client identity, pointing at the API server's address. */
+export function generateCredentials(exposeToPods: boolean): void {
+  const server = `https://${apiserverAddress(exposeToPods)}:${net.apiserverPort}`;
   run('bash', [join(scriptDir, 'pki.sh'), paths.pki, net.nodeName, net.nodeIp]);
   mkdirSync(paths.kubeconfigs, { recursive: true });
   const clients: Record<string, string> = {
@@ -34,7 +46,7 @@ kind: Config
 clusters:
 - name: local
   cluster:
-    server: ${net.apiserverUrl}
+    server: ${server}
     certificate-authority: ${pki('ca.crt')}
 users:
 - name: ${name}
@@ -99,7 +111,7 @@ export async function startControlPlane(exposeToPods: boolean): Promise<void> {
 
   startDaemon('kube-apiserver', bin('kube-apiserver'), [
     `--etcd-servers=http://127.0.0.1:${net.etcdClientPort}`,
-    `--bind-address=${exposeToPods ? '0.0.0.0' : '127.0.0.1'}`,
+    `--bind-address=${apiserverAddress(exposeToPods)}`,
     `--advertise-address=${net.nodeIp}`,
     `--secure-port=${net.apiserverPort}`,
     `--tls-cert-file=${pki('apiserver.crt')}`,

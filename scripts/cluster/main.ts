@@ -53,7 +53,7 @@ async function up(stage: number): Promise<void> {
   if (stage >= 2) buildNodeImages();
   if (stage >= 3) buildStage3Images();
   const tBuilt = Date.now();
-  generateCredentials();
+  generateCredentials(stage >= 2);
   writeFileSync(stageFile, String(stage));
   if (stage >= 2) setupNetwork(); // before the API server, which advertises the bridge address
   await startControlPlane(stage >= 2);

@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { net, paths, scriptDir, versions } from './config.js';
 import { kubectl } from './controlplane.js';
-import { pidOf, run, runLogged, say, startDaemon, stopDaemon, waitFor } from './proc.js';
+import { pidOf, run, runLogged, say, startDaemon, startedAtOf, stopDaemon, waitFor } from './proc.js';
+import { enoughReady, type PodSnapshot } from './readiness.js';
 
 const bin = (b: string): string => join(paths.bin, b);
 const pki = (f: string): string => join(paths.pki, f);
@@ -262,14 +263,16 @@ function localVolumes(count = 8, size = '5Gi'): string {
   return docs.join('\n---\n');
 }
 
-/** A pod matching `selector` is Ready, and became Ready after `since` (not stale status from the last run). */
-export function podReadySince(namespace: string, selector: string, since: number): boolean {
-  const out = kubectl(['-n', namespace, 'get', 'pods', '-l', selector, '-o',
-    'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastTransitionTime}{"\\n"}{end}']);
-  return out.split('\n').some((l) => {
-    const [status, at] = l.trim().split(' ');
-    return status === 'True' && Date.parse(at ?? '') >= since - 1000;
-  });
+/**
+ * At least `min` pods matching `selector` are ready now, judged on one snapshot
+ * (readiness.ts): Ready and running since this kubelet started, so stale status from
+ * the last run does not count and a pod that became Ready before the wait does.
+ */
+export function podsReady(namespace: string, selector: string, min = 1): boolean {
+  const kubeletStartedAt = startedAtOf('kubelet');
+  if (kubeletStartedAt === undefined) return false;
+  const list = JSON.parse(kubectl(['-n', namespace, 'get', 'pods', '-l', selector, '-o', 'json'])) as { items: PodSnapshot[] };
+  return enoughReady(list.items, kubeletStartedAt, min);
 }
 
 export async function startNode(): Promise<void> {
@@ -309,6 +312,7 @@ export async function startNode(): Promise<void> {
     ['app.tar', ''], // the project's image, when `npm run cluster -- image` has built it (ref in app.ref)
     ['ferretdb.tar', `localhost/ferretdb:${v.FERRETDB_VERSION}`],
     ['redis.tar', ''],
+    ['postgres.tar', ''],
   ]);
 
   startDaemon('kubelet', bin('kubelet'), [
@@ -363,10 +367,10 @@ export async function startNode(): Promise<void> {
   await waitFor(
     'coredns',
     'pod Ready',
-    180,
+    300,
     () => {
       try {
-        return podReadySince('kube-system', 'k8s-app=kube-dns', startedAt);
+        return podsReady('kube-system', 'k8s-app=kube-dns');
       } catch {
         return false;
       }

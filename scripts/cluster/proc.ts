@@ -1,6 +1,6 @@
 // Background processes with pid files, bounded waits, and small shell helpers.
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths } from './config.js';
 
@@ -58,6 +58,11 @@ export function pidOf(name: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** When we started the component (ms since the epoch): its pid file is written at start. */
+export function startedAtOf(name: string): number | undefined {
+  return pidOf(name) ? statSync(pidFile(name)).mtimeMs : undefined;
 }
 
 /** Start a long-running component in the background; output goes to .cluster/logs/NAME.log. */

@@ -75,6 +75,13 @@ for (const r of renderings) {
           const min = hpa ? hpa.spec.minReplicas : w.object.spec.replicas;
           assert.ok(allowedDisruptions(pdbs[0], min) >= 1, `min ${min}`);
         });
+        test('the PodDisruptionBudget keeps at least one pod available at the minimum replica count', () => {
+          const pdb = ofKind(r.objects, 'PodDisruptionBudget').find((p) => selects(p.spec.selector, w.podLabels));
+          const hpa = ofKind(r.objects, 'HorizontalPodAutoscaler').find((h) => h.spec.scaleTargetRef.name === w.object.metadata.name);
+          const min = hpa ? hpa.spec.minReplicas : w.object.spec.replicas;
+          if (!isShop(w) && min < 2) return; // a single-member store cannot keep one while allowing one
+          assert.ok(min - allowedDisruptions(pdb, min) >= 1, `min ${min}, allowed ${allowedDisruptions(pdb, min)}`);
+        });
         if (isProd(r)) {
           test('prod: spreads over nodes and zones', () => {
             const keys = (w.pod.topologySpreadConstraints ?? []).map((t: { topologyKey: string }) => t.topologyKey);
@@ -89,10 +96,10 @@ for (const r of renderings) {
           assert.equal(c.livenessProbe.httpGet.path, '/healthz');
           assert.equal(c.startupProbe.httpGet.path, '/healthz');
         });
-        test('has an HPA on cpu and memory with an explicit minimum (>= 2 in prod) and fast scale-up', () => {
+        test('has an HPA on cpu and memory with a minimum of at least 2 (a pod kill leaves an endpoint) and fast scale-up', () => {
           const hpa = ofKind(r.objects, 'HorizontalPodAutoscaler').find((h) => h.spec.scaleTargetRef.name === w.object.metadata.name);
           assert.ok(hpa);
-          assert.ok(hpa.spec.minReplicas >= (isProd(r) ? 2 : 1));
+          assert.ok(hpa.spec.minReplicas >= 2, `minReplicas ${hpa.spec.minReplicas}`);
           assert.deepEqual(hpa.spec.metrics.map((m: { resource: { name: string } }) => m.resource.name).sort(), ['cpu', 'memory']);
           assert.equal(hpa.spec.behavior.scaleUp.stabilizationWindowSeconds, 0);
           assert.equal(w.object.spec.replicas, undefined, 'replicas is owned by the HPA');
