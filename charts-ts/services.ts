@@ -31,10 +31,11 @@ export const SERVICES: readonly ServiceDefinition[] = [
   // inventory's admin and internal routes are reached only by cart (later checkout), never the edge.
   { name: 'inventory', kind: 'http', publicPathPrefixes: [], calls: [], secrets: ALL_SECRETS },
   { name: 'cart', kind: 'http', publicPathPrefixes: ['/api/cart'], calls: ['catalog', 'inventory'], secrets: ALL_SECRETS },
-  // Later, one line each:
-  // { name: 'checkout', kind: 'http', publicPathPrefixes: ['/api/checkout', '/api/orders'], calls: ['cart', 'inventory', 'catalog'], secrets: ALL_SECRETS },
+  { name: 'checkout', kind: 'http', publicPathPrefixes: ['/api/checkout', '/api/orders'], calls: ['cart', 'inventory'], secrets: ALL_SECRETS },
+  // http, not worker: it serves probes, metrics and the admin-only queue dashboard over its Service; it calls checkout to move order status.
+  { name: 'fulfillment', kind: 'http', publicPathPrefixes: ['/api/fulfillment'], calls: ['checkout'], secrets: ALL_SECRETS },
+  // Later, one line:
   // { name: 'support', kind: 'http', publicPathPrefixes: ['/api/support'], calls: [], secrets: ALL_SECRETS },
-  // { name: 'fulfillment', kind: 'worker', publicPathPrefixes: [], calls: [], secrets: ALL_SECRETS },
 ];
 
 /** Port every service listens on inside the pod (`PORT`). */

@@ -16,4 +16,6 @@ export const localServices: LocalService[] = [
   { name: 'catalog', prefixes: ['/api/catalog'], basePort: 9100 },
   { name: 'inventory', prefixes: ['/api/inventory'], basePort: 9200 },
   { name: 'cart', prefixes: ['/api/cart'], basePort: 9300, calls: { CATALOG_URL: 'catalog', INVENTORY_URL: 'inventory' } },
+  { name: 'checkout', prefixes: ['/api/checkout', '/api/orders'], basePort: 9400, calls: { CART_URL: 'cart', INVENTORY_URL: 'inventory' } },
+  { name: 'fulfillment', prefixes: ['/api/fulfillment'], basePort: 9500, calls: { CHECKOUT_URL: 'checkout' } },
 ];

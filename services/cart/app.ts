@@ -45,7 +45,7 @@ export function createCartApp(input: CartAppDeps): CartApp {
     lock: createLocker(input.redis, { prefix: input.lockPrefix ?? 'lock:cart', ttlMs: 10_000, waitMs: 5_000 }),
   };
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS } });
-  const router = createCartRouter({ ...deps, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET, config.ADMIN_TOKEN) });
+  const router = createCartRouter({ ...deps, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET, config.ADMIN_TOKEN), internalToken: config.ADMIN_TOKEN });
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   const sweeper = createSweeper({ name: 'carts', intervalMs: config.CART_SWEEP_INTERVAL_MS, logger: logger.child({ module: 'sweeper' }), metrics, run: () => sweepCarts(deps) });

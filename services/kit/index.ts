@@ -22,3 +22,5 @@ export * from './sweeper.js';
 export * from './lock.js';
 export * from './guarded-write.js';
 export * from './customer-token.js';
+export * from './idempotency.js';
+export * from './queue.js';
