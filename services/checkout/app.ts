@@ -9,7 +9,7 @@ import type { CheckoutConfig } from './config.js';
 import type { CheckoutModels } from './models.js';
 import type { CheckoutDeps } from './domain/checkout.js';
 import { relayOutbox, type FulfillmentJob } from './domain/outbox.js';
-import { createSimulatedProvider, type PaymentAdapter } from './domain/payments.js';
+import { createSimulatedProvider, type PaymentAdapter, type PaymentKnobs } from './domain/payments.js';
 import { recoverOrders } from './domain/recovery.js';
 import { createCheckoutRouter } from './routes.js';
 
@@ -48,14 +48,12 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
   const internalToken = config.INTERNAL_TOKEN ?? config.ADMIN_TOKEN;
   const clients = input.clients ?? createCheckoutClients({ cartUrl: config.CART_URL, inventoryUrl: config.INVENTORY_URL, internalToken, adminToken: config.ADMIN_TOKEN, timeoutMs: config.CHECKOUT_CALL_TIMEOUT_MS, logger, metrics });
   // The outage switch is shared by every replica through Redis, polled; the env var is the starting value.
-  let outage = config.PAYMENT_SIM_OUTAGE;
+  const knobs: PaymentKnobs = { latencyMs: config.PAYMENT_SIM_LATENCY_MS, declineRate: config.PAYMENT_SIM_DECLINE_RATE, timeoutRate: config.PAYMENT_SIM_TIMEOUT_RATE, outage: config.PAYMENT_SIM_OUTAGE };
   const prefix = input.lockPrefix ?? 'lock:checkout';
   const outageKey = `${prefix}:${OUTAGE_KEY}`;
-  const poll = setInterval(() => void redis.get(outageKey).then((value) => (outage = value === null ? outage : value === '1'), () => undefined), 500);
+  const poll = setInterval(() => void redis.get(outageKey).then((value) => (knobs.outage = value === null ? knobs.outage : value === '1'), () => undefined), 500);
   poll.unref();
-  const payments = input.payments ?? createSimulatedProvider({
-    models, latencyMs: config.PAYMENT_SIM_LATENCY_MS, declineRate: config.PAYMENT_SIM_DECLINE_RATE, timeoutRate: config.PAYMENT_SIM_TIMEOUT_RATE, outage: () => outage, timeoutMs: config.PAYMENT_TIMEOUT_MS,
-  });
+  const payments = input.payments ?? createSimulatedProvider({ models, knobs, timeoutMs: config.PAYMENT_TIMEOUT_MS });
   const deps: CheckoutDeps = {
     models, clock, clients, payments, logger: logger.child({ module: 'checkout' }),
     lock: createLocker(redis, { prefix: `${prefix}:order`, ttlMs: 10_000, waitMs: 5_000 }),
@@ -72,7 +70,7 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
     ...deps, adminToken: config.ADMIN_TOKEN, internalToken, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET, config.ADMIN_TOKEN), idempotencyStore,
     async setPaymentOutage(value) {
       await redis.set(outageKey, value ? '1' : '0');
-      outage = value;
+      knobs.outage = value;
     },
     runRecovery: () => recovery.runOnce(),
   });

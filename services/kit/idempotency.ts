@@ -161,8 +161,9 @@ export function idempotency(options: IdempotencyOptions): Middleware {
     const fingerprint = createHash('sha256').update(`${ctx.method} ${ctx.path}\n${JSON.stringify(ctx.request.body ?? null)}`).digest('base64url');
     const deadline = Date.now() + waitMs;
     let begun = await store.begin(id, fingerprint);
-    while (begun.kind === 'busy' && Date.now() < deadline) {
-      await sleep(pollMs);
+    // Waiting retries poll with growing pauses: twenty of them must not slow the first one down.
+    for (let attempt = 0; begun.kind === 'busy' && Date.now() < deadline; attempt++) {
+      await sleep(Math.min(pollMs * 2 ** attempt, 500, Math.max(0, deadline - Date.now())));
       begun = await store.begin(id, fingerprint);
     }
     if (begun.kind === 'mismatch') throw unprocessable('idempotency_key_reused', 'this Idempotency-Key was used with a different request');

@@ -28,13 +28,19 @@ export interface PaymentAdapter {
   refundOrVoid(orderId: string): Promise<void>;
 }
 
+/** The simulated provider's behaviour, read on every call (an admin endpoint flips `outage` at runtime). */
+export interface PaymentKnobs {
+  latencyMs: number;
+  /** Share of charges declined (0..1). */
+  declineRate: number;
+  /** Share of charges whose answer never comes (0..1); half of them captured anyway. */
+  timeoutRate: number;
+  outage: boolean;
+}
+
 export interface SimulatedProviderOptions {
   models: Pick<CheckoutModels, 'PaymentCharge'>;
-  latencyMs: number;
-  declineRate: number;
-  timeoutRate: number;
-  /** Read on every call, so an admin endpoint can flip it at runtime. */
-  outage: () => boolean;
+  knobs: PaymentKnobs;
   /** The adapter's deadline per call. */
   timeoutMs: number;
   random?: () => number;
@@ -66,11 +72,11 @@ export function createSimulatedProvider(options: SimulatedProviderOptions): Paym
   }
 
   async function charge(orderId: string, amount: number, currency: string): Promise<ChargeOutcome> {
-    if (options.outage()) throw new PaymentUnavailableError('payment provider is unavailable');
-    await sleep(options.latencyMs);
-    const roll = random();
-    const timesOut = roll < options.timeoutRate;
-    const declines = !timesOut && random() < options.declineRate;
+    const { knobs } = options;
+    if (knobs.outage) throw new PaymentUnavailableError('payment provider is unavailable');
+    await sleep(knobs.latencyMs);
+    const timesOut = random() < knobs.timeoutRate;
+    const declines = !timesOut && random() < knobs.declineRate;
     if (timesOut && random() < 0.5) throw new PaymentTimeoutError('payment provider timed out');
     const doc = await record(orderId, amount, currency, declines ? 'declined' : 'captured');
     if (timesOut) {
@@ -91,12 +97,12 @@ export function createSimulatedProvider(options: SimulatedProviderOptions): Paym
       });
     },
     async lookup(orderId) {
-      if (options.outage()) throw new PaymentUnavailableError('payment provider is unavailable');
+      if (options.knobs.outage) throw new PaymentUnavailableError('payment provider is unavailable');
       const doc = await PaymentCharge.findById(chargeIdOf(orderId)).lean<PaymentChargeDoc>();
       return doc ? { chargeId: doc._id, status: doc.status } : null;
     },
     async refundOrVoid(orderId) {
-      if (options.outage()) throw new PaymentUnavailableError('payment provider is unavailable');
+      if (options.knobs.outage) throw new PaymentUnavailableError('payment provider is unavailable');
       const existing = await record(orderId, 0, 'XXX', 'voided');
       if (existing.status === 'captured') {
         await PaymentCharge.updateOne({ _id: existing._id, status: 'captured' }, { $set: { status: 'refunded', updatedAt: new Date(now()) } });
