@@ -35,6 +35,8 @@ export interface CheckoutApp {
   sweepers: { recovery: Sweeper; outbox: Sweeper; keys: Sweeper };
   clients: CheckoutClients;
   deps: CheckoutDeps;
+  /** Tests set `checkpoint` to stop the flow where a crash would. */
+  hooks: { checkpoint?: CheckoutDeps['checkpoint'] };
   /** Stops the outage-flag poll. */
   close(): void;
 }
@@ -54,8 +56,10 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
   const poll = setInterval(() => void redis.get(outageKey).then((value) => (knobs.outage = value === null ? knobs.outage : value === '1'), () => undefined), 500);
   poll.unref();
   const payments = input.payments ?? createSimulatedProvider({ models, knobs, timeoutMs: config.PAYMENT_TIMEOUT_MS });
+  const hooks: CheckoutApp['hooks'] = {};
   const deps: CheckoutDeps = {
     models, clock, clients, payments, logger: logger.child({ module: 'checkout' }),
+    checkpoint: (point) => hooks.checkpoint?.(point),
     lock: createLocker(redis, { prefix: `${prefix}:order`, ttlMs: 10_000, waitMs: 5_000 }),
     // Longer than a provider call plus every hold commit: the request keeps it for the whole flow.
     flowLock: createLocker(redis, { prefix: `${prefix}:flow`, ttlMs: config.PAYMENT_TIMEOUT_MS + 30_000, waitMs: 8_000 }),
@@ -76,7 +80,7 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
   });
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
-  return { app, sweepers: { recovery, outbox, keys }, clients, deps, close: () => clearInterval(poll) };
+  return { app, sweepers: { recovery, outbox, keys }, clients, deps, hooks, close: () => clearInterval(poll) };
 }
 
 /** Orders live in MongoDB; locks and the queue in Redis. Cart and inventory are not readiness checks (orders stay readable without them). */
