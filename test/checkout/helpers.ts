@@ -73,7 +73,8 @@ export async function startCheckoutStack(options: { dbName: string; clock: Clock
     async close() {
       await Promise.all(Object.values(checkout.sweepers).map((sweeper) => sweeper.stop()));
       checkout.close();
-      await closeQueue(queue);
+      // A queue that does not close in time must not keep the rest (and the test process) open.
+      await closeQueue(queue, 3_000).catch(() => undefined);
       await fulfillment.close();
       await checkoutServer.close();
       await checkout.clients.close();
