@@ -47,13 +47,14 @@ export const SERVICES: readonly ServiceDefinition[] = [
   // No ADMIN_TOKEN: cart has no admin routes, and a cart pod must not hold admin rights.
   { name: 'cart', kind: 'http', publicPathPrefixes: ['/api/cart'], calls: ['catalog', 'inventory'], secrets: [...STORES, INVENTORY_CALLER, 'CUSTOMER_TOKEN_SECRET'] },
   // customers signs customer tokens; it calls cart (merge at sign-in) and checkout (order history; add 'checkout' once deployed here).
-  { name: 'customers', kind: 'http', publicPathPrefixes: ['/api/customers'], calls: ['cart'], secrets: [...STORES, 'CUSTOMER_TOKEN_SECRET'] },
-  { name: 'support', kind: 'http', publicPathPrefixes: ['/api/support'], calls: [], secrets: [...STORES, 'ADMIN_TOKEN', 'CUSTOMER_TOKEN_SECRET'] },
+  { name: 'customers', kind: 'http', publicPathPrefixes: ['/api/customers'], calls: ['cart', 'checkout'], secrets: [...STORES, 'CUSTOMER_TOKEN_SECRET'] },
+  { name: 'support', kind: 'http', publicPathPrefixes: ['/api/support'], calls: ['checkout'], secrets: [...STORES, 'ADMIN_TOKEN', 'CUSTOMER_TOKEN_SECRET'] },
   // The storefront page and the API reference: static files, no secrets, the edge's fallback route.
   { name: 'storefront', kind: 'http', publicPathPrefixes: ['/'], calls: [], secrets: [] },
-  // Later, one line each, each picking its own secrets:
-  // { name: 'checkout', kind: 'http', publicPathPrefixes: ['/api/checkout', '/api/orders'], calls: ['cart', 'inventory', 'catalog'], secrets: [...STORES, INVENTORY_CALLER, 'CUSTOMER_TOKEN_SECRET'] },
-  // { name: 'fulfillment', kind: 'worker', publicPathPrefixes: [], calls: [], secrets: STORES },
+  // checkout holds the admin token for its admin routes (orders list, cancel, recovery) and restocks through inventory's admin API.
+  { name: 'checkout', kind: 'http', publicPathPrefixes: ['/api/checkout', '/api/orders'], calls: ['cart', 'inventory'], secrets: [...STORES, 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'CUSTOMER_TOKEN_SECRET'] },
+  // http, not worker: it serves probes, metrics and the admin-only queue dashboard over its Service; it calls checkout to move order status.
+  { name: 'fulfillment', kind: 'http', publicPathPrefixes: ['/api/fulfillment'], calls: ['checkout'], secrets: [...STORES, 'ADMIN_TOKEN'] },
 ];
 
 /** Port every service listens on inside the pod (`PORT`). */

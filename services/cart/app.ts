@@ -47,7 +47,7 @@ export function createCartApp(input: CartAppDeps): CartApp {
   };
   const customerKey = customerTokenKey(config.CUSTOMER_TOKEN_SECRET);
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, cors: config, edge: { config, redis: input.redis, customerKey } });
-  const router = createCartRouter({ ...deps, customerKey, redis: input.redis });
+  const router = createCartRouter({ ...deps, customerKey, redis: input.redis, internalToken: config.INVENTORY_TOKEN });
   cartApiDoc().serve(router);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

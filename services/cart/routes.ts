@@ -1,11 +1,12 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { badRequest, bearerToken, isCustomerTokenRevoked, unauthorized, validate, verifyCustomerToken, type Redis } from '../kit/index.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { badRequest, bearerToken, createIdempotencyStore, idempotency, isCustomerTokenRevoked, requireAdmin, unauthorized, validate, verifyCustomerToken, type Redis } from '../kit/index.js';
 import type { Product } from './clients.js';
 import type { CartDoc } from './models.js';
 import type { CartDeps } from './domain/context.js';
-import { cartIdOf, createCart, refreshHolds, resolveCart, toView, type Caller } from './domain/carts.js';
+import { cartIdOf, createCart, mutateCart, refreshHolds, resolveCart, toView, type Caller } from './domain/carts.js';
 import { addLine, removeLine, setLineQuantity } from './domain/lines.js';
 import { mergeCarts } from './domain/merge.js';
 
@@ -26,10 +27,36 @@ export function clientKeyOf(ctx: Context): string {
   return ctx.ip.replace(/^::ffff:/, '').replace(/[^A-Za-z0-9:_-]/g, '_').slice(0, 64) || 'unknown';
 }
 
+const internalCartParams = z.object({ cartId: z.string().regex(/^[ac]-[A-Za-z0-9_-]{1,120}$/, 'must be a cart id') }).strict();
+const checkedOutBody = z.object({ lineIds: z.array(lineParams.shape.lineId).max(1_000) }).strict();
+const holdsReleasedBody = z.object({ holdIds: z.array(z.string().min(1).max(200)).max(1_000) }).strict();
+
 export interface CartRouteDeps extends CartDeps {
   customerKey: Buffer;
   /** Where signed-out customer tokens are listed (kit/customer-session.ts). */
   redis: Redis;
+  /** Credential of checkout's internal calls (`X-Internal-Token` or Bearer). */
+  internalToken: string;
+}
+
+/**
+ * Issue 9 item 6: cart writes accept an optional `Idempotency-Key` (the kit's
+ * mechanism, as checkout's), scoped to the caller's credentials, so a client
+ * that retries after a timeout adds once. Expired keys are swept lazily by the
+ * writes themselves (at most once a minute per replica).
+ */
+function cartIdempotency(deps: CartRouteDeps) {
+  const store = createIdempotencyStore(deps.models.Cart.db, { collection: 'cart_idempotency_keys' });
+  let lastSweep = 0;
+  const scopeOf = (ctx: Context) => createHash('sha256').update(`${ctx.get('authorization')}\n${ctx.get('x-cart-token')}`).digest('base64url').slice(0, 22);
+  const middleware = idempotency({ store, required: false, scopeOf });
+  return async function cartIdempotencyMiddleware(ctx: Context, next: () => Promise<unknown>) {
+    if (Date.now() - lastSweep > 60_000) {
+      lastSweep = Date.now();
+      void store.sweep().catch(() => undefined);
+    }
+    return middleware(ctx, next);
+  };
 }
 
 /**
@@ -58,6 +85,7 @@ export function createCartRouter(deps: CartRouteDeps): Router {
     if (bearer && (await isCustomerTokenRevoked(deps.redis, bearer))) throw unauthorized('The customer token is invalid or expired');
     await next();
   });
+  const idem = cartIdempotency(deps);
   /** Answers with the cart, its holds refreshed; `saved` is the cart this request just wrote, `known` products it just fetched. */
   const answer = async (ctx: Context, cartId: string, status = 200, saved?: CartDoc, known?: Product[]) => {
     const { cart, notices } = await refreshHolds(deps, cartId, saved);
@@ -79,13 +107,13 @@ export function createCartRouter(deps: CartRouteDeps): Router {
     await answer(ctx, cart._id);
   });
 
-  router.delete('/cart', async (ctx) => {
+  router.delete('/cart', idem, async (ctx) => {
     const cart = await resolveCart(deps, callerOf(ctx, deps));
     for (const line of cart.lines) await removeLine(deps, cart._id, line.id);
     await answer(ctx, cart._id);
   });
 
-  router.post('/cart/lines', async (ctx) => {
+  router.post('/cart/lines', idem, async (ctx) => {
     const caller = callerOf(ctx, deps);
     const body = validate(addBody, ctx.request.body, 'body');
     const cartId = cartIdOf(caller);
@@ -93,7 +121,7 @@ export function createCartRouter(deps: CartRouteDeps): Router {
     await answer(ctx, cartId, 201, added.cart, [added.product]);
   });
 
-  router.patch('/cart/lines/:lineId', async (ctx) => {
+  router.patch('/cart/lines/:lineId', idem, async (ctx) => {
     const caller = callerOf(ctx, deps);
     const { lineId } = validate(lineParams, ctx.params, 'params');
     const body = validate(setBody, ctx.request.body, 'body');
@@ -101,7 +129,7 @@ export function createCartRouter(deps: CartRouteDeps): Router {
     await answer(ctx, cart._id, 200, await setLineQuantity(deps, cart._id, lineId, body.quantity, clientKeyOf(ctx)));
   });
 
-  router.delete('/cart/lines/:lineId', async (ctx) => {
+  router.delete('/cart/lines/:lineId', idem, async (ctx) => {
     const caller = callerOf(ctx, deps);
     const { lineId } = validate(lineParams, ctx.params, 'params');
     const cart = await resolveCart(deps, caller);
@@ -118,5 +146,61 @@ export function createCartRouter(deps: CartRouteDeps): Router {
     ctx.body = await toView(deps, refreshed.cart, [...notices, ...refreshed.notices]);
   });
 
+  addCheckoutRoutes(router, deps);
   return router;
+}
+
+/**
+ * Checkout's internal calls (docs/checkout.md): the cart with its hold ids and
+ * version, read with the shopper's credentials; emptying the ordered lines
+ * (their holds stay committed, so nothing is released); and marking holds that
+ * checkout released, so the owner's next view reserves again.
+ */
+function addCheckoutRoutes(router: Router, deps: CartRouteDeps): void {
+  const admin = requireAdmin(deps.internalToken);
+  const expected = createHash('sha256').update(deps.internalToken).digest();
+  // The shopper's Authorization header names the cart here, so the internal credential comes in its own header.
+  const viaHeader = async (ctx: Context, next: () => Promise<unknown>) => {
+    const given = createHash('sha256').update(ctx.get('x-internal-token')).digest();
+    if (!ctx.get('x-internal-token') || !timingSafeEqual(given, expected)) throw unauthorized();
+    return next();
+  };
+
+  router.get('/internal/checkout-view', viaHeader, async (ctx) => {
+    const cart = await resolveCart(deps, callerOf(ctx, deps));
+    const refreshed = await refreshHolds(deps, cart._id);
+    const view = await toView(deps, refreshed.cart, refreshed.notices);
+    ctx.set('cache-control', 'no-store');
+    ctx.body = {
+      id: refreshed.cart._id, version: refreshed.cart.version, customerId: refreshed.cart.customerId,
+      lines: view.lines.map((line, i) => ({
+        id: line.id, productId: line.productId, sku: line.sku, name: line.name, quantity: line.quantity, limited: line.limited,
+        currentUnitPrice: line.currentUnitPrice, holdId: refreshed.cart.lines[i]?.hold?.id ?? null, holdStatus: line.hold?.status ?? null,
+      })),
+    };
+  });
+
+  router.post('/internal/carts/:cartId/checked-out', admin, async (ctx) => {
+    const { cartId } = validate(internalCartParams, ctx.params, 'params');
+    const { lineIds } = validate(checkedOutBody, ctx.request.body, 'body');
+    const cart = await deps.models.Cart.findById(cartId).lean<CartDoc>();
+    if (cart?.lines.some((line) => lineIds.includes(line.id))) {
+      await mutateCart(deps, cartId, async (current) => {
+        current.lines = current.lines.filter((line) => !lineIds.includes(line.id));
+      });
+    }
+    ctx.body = { cartId, cleared: lineIds.length };
+  });
+
+  router.post('/internal/carts/:cartId/holds-released', admin, async (ctx) => {
+    const { cartId } = validate(internalCartParams, ctx.params, 'params');
+    const { holdIds } = validate(holdsReleasedBody, ctx.request.body, 'body');
+    const cart = await deps.models.Cart.findById(cartId).lean<CartDoc>();
+    if (cart?.lines.some((line) => line.hold && holdIds.includes(line.hold.id) && line.hold.status !== 'lost')) {
+      await mutateCart(deps, cartId, async (current) => {
+        for (const line of current.lines) if (line.hold && holdIds.includes(line.hold.id)) line.hold = { ...line.hold, status: 'lost' };
+      });
+    }
+    ctx.body = { cartId, released: holdIds.length };
+  });
 }

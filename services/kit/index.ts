@@ -28,3 +28,5 @@ export * from './customer-session.js';
 export * from './attempt-limit.js';
 export * from './cors.js';
 export * from './protection/index.js';
+export * from './idempotency.js';
+export * from './queue.js';

@@ -1,0 +1,90 @@
+import type Koa from 'koa';
+import type { Connection } from 'mongoose';
+import {
+  createIdempotencyStore, createKoaApp, createLocker, createSweeper, customerTokenKey, pingMongo, pingRedis, systemClock,
+  type Clock, type Health, type Logger, type Metrics, type Queue, type Redis, type Sweeper,
+} from '../kit/index.js';
+import { createCheckoutClients, type CheckoutClients } from './clients.js';
+import type { CheckoutConfig } from './config.js';
+import type { CheckoutModels } from './models.js';
+import type { CheckoutDeps } from './domain/checkout.js';
+import { relayOutbox, type FulfillmentJob } from './domain/outbox.js';
+import { createSimulatedProvider, type PaymentAdapter, type PaymentKnobs } from './domain/payments.js';
+import { recoverOrders } from './domain/recovery.js';
+import { createCheckoutRouter } from './routes.js';
+
+export interface CheckoutAppDeps {
+  config: CheckoutConfig;
+  logger: Logger;
+  metrics: Metrics;
+  health: Health;
+  connection: Connection;
+  models: CheckoutModels;
+  redis: Redis;
+  /** The `fulfillment` Bull queue the outbox relay publishes to. */
+  queue: Queue<FulfillmentJob>;
+  lockPrefix?: string;
+  clock?: Clock;
+  clients?: CheckoutClients;
+  payments?: PaymentAdapter;
+}
+
+export interface CheckoutApp {
+  app: Koa;
+  /** Recovery, outbox relay and idempotency-key sweep; main.ts starts and stops them. */
+  sweepers: { recovery: Sweeper; outbox: Sweeper; keys: Sweeper };
+  clients: CheckoutClients;
+  deps: CheckoutDeps;
+  /** Tests set `checkpoint` to stop the flow where a crash would. */
+  hooks: { checkpoint?: CheckoutDeps['checkpoint'] };
+  /** Stops the outage-flag poll. */
+  close(): void;
+}
+
+const OUTAGE_KEY = 'payment-sim:outage';
+
+/** Builds the checkout app, its clients, payment adapter and background jobs; nothing listens or starts here. */
+export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
+  const { config, logger, metrics, health, models, redis } = input;
+  const clock = input.clock ?? systemClock;
+  const internalToken = config.INTERNAL_TOKEN;
+  const clients = input.clients ?? createCheckoutClients({ cartUrl: config.CART_URL, inventoryUrl: config.INVENTORY_URL, internalToken, adminToken: config.ADMIN_TOKEN, timeoutMs: config.CHECKOUT_CALL_TIMEOUT_MS, logger, metrics });
+  // The outage switch is shared by every replica through Redis, polled; the env var is the starting value.
+  const knobs: PaymentKnobs = { latencyMs: config.PAYMENT_SIM_LATENCY_MS, declineRate: config.PAYMENT_SIM_DECLINE_RATE, timeoutRate: config.PAYMENT_SIM_TIMEOUT_RATE, outage: config.PAYMENT_SIM_OUTAGE };
+  const prefix = input.lockPrefix ?? 'lock:checkout';
+  const outageKey = `${prefix}:${OUTAGE_KEY}`;
+  const poll = setInterval(() => void redis.get(outageKey).then((value) => (knobs.outage = value === null ? knobs.outage : value === '1'), () => undefined), 500);
+  poll.unref();
+  const payments = input.payments ?? createSimulatedProvider({ models, knobs, timeoutMs: config.PAYMENT_TIMEOUT_MS });
+  const hooks: CheckoutApp['hooks'] = {};
+  const deps: CheckoutDeps = {
+    models, clock, clients, payments, logger: logger.child({ module: 'checkout' }),
+    checkpoint: (point) => hooks.checkpoint?.(point),
+    lock: createLocker(redis, { prefix: `${prefix}:order`, ttlMs: 10_000, waitMs: 5_000 }),
+    // Longer than a provider call plus every hold commit: the request keeps it for the whole flow.
+    flowLock: createLocker(redis, { prefix: `${prefix}:flow`, ttlMs: config.PAYMENT_TIMEOUT_MS + 30_000, waitMs: 8_000 }),
+  };
+  const idempotencyStore = createIdempotencyStore(input.connection, { ttlMs: config.IDEMPOTENCY_TTL_S * 1_000, now: () => clock.now() });
+  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS } });
+  const sweeperLog = logger.child({ module: 'sweeper' });
+  const recovery = createSweeper({ name: 'checkout-recovery', intervalMs: config.CHECKOUT_RECOVERY_INTERVAL_MS, logger: sweeperLog, metrics, run: () => recoverOrders(deps, { stuckAfterMs: config.CHECKOUT_STUCK_AFTER_MS }) });
+  const outbox = createSweeper({ name: 'outbox-relay', intervalMs: config.OUTBOX_RELAY_INTERVAL_MS, logger: sweeperLog, metrics, run: () => relayOutbox({ models, queue: input.queue, logger, now: () => clock.now(), lock: deps.lock }) });
+  const keys = createSweeper({ name: 'idempotency-keys', intervalMs: 60_000, logger: sweeperLog, metrics, run: () => idempotencyStore.sweep() });
+  const router = createCheckoutRouter({
+    ...deps, adminToken: config.ADMIN_TOKEN, internalToken, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET), idempotencyStore,
+    async setPaymentOutage(value) {
+      await redis.set(outageKey, value ? '1' : '0');
+      knobs.outage = value;
+    },
+    runRecovery: () => recovery.runOnce(),
+  });
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return { app, sweepers: { recovery, outbox, keys }, clients, deps, hooks, close: () => clearInterval(poll) };
+}
+
+/** Orders live in MongoDB; locks and the queue in Redis. Cart and inventory are not readiness checks (orders stay readable without them). */
+export function addCheckoutChecks(health: Health, connection: Connection, redis: Redis): void {
+  health.addCheck('mongo', () => pingMongo(connection));
+  health.addCheck('redis', () => pingRedis(redis));
+}

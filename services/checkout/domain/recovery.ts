@@ -1,0 +1,65 @@
+/**
+ * The recovery job, on every replica (kit sweeper): finds orders whose flow
+ * stopped (process killed, dependency down, provider timeout), claims each one
+ * (the flow lock, then `claimedUntil` so other replicas skip it), and acts:
+ *
+ * - pending at `created`: the request died before charging, and its shopper got
+ *   no answer: the order is dropped as `payment_failed`/`abandoned`; the cart
+ *   keeps its holds and a retry with a new key starts over.
+ * - pending at `charging`: ask the provider; captured → go on (commit, paid);
+ *   otherwise void and fail (holds released).
+ * - pending at `committing`: go on committing.
+ * - paid but the cart not emptied, failed but not compensated: finish that.
+ */
+import { unavailable } from '../../kit/index.js';
+import type { OrderDoc } from '../models.js';
+import { advance, resolveCharge, type CheckoutDeps } from './checkout.js';
+import { fail } from './compensate.js';
+import { updateOrderIf } from './orders.js';
+
+export interface RecoveryOptions {
+  /** An order untouched this long is stuck. */
+  stuckAfterMs: number;
+  batch?: number;
+}
+
+/** One recovery pass; returns how many orders it acted on. */
+export async function recoverOrders(deps: CheckoutDeps, options: RecoveryOptions): Promise<number> {
+  const now = deps.clock.now();
+  const before = new Date(now - options.stuckAfterMs);
+  const stuck = await deps.models.Order.find({
+    updatedAt: { $lte: before },
+    $or: [{ status: 'pending' }, { status: { $in: ['paid', 'fulfilling', 'shipped'] }, cartCleared: false }, { status: { $in: ['payment_failed', 'cancelled'] }, compensated: false }],
+  })
+    .sort({ updatedAt: 1 })
+    .limit(options.batch ?? 50)
+    .lean<OrderDoc[]>();
+  let handled = 0;
+  for (const candidate of stuck) {
+    if (candidate.claimedUntil && candidate.claimedUntil.getTime() > now) continue;
+    try {
+      await deps.flowLock(candidate._id, async () => {
+        const claimed = await updateOrderIf(deps, candidate._id, candidate.status, { claimedUntil: new Date(deps.clock.now() + 30_000) }, { updatedAt: candidate.updatedAt });
+        if (!claimed) return;
+        await recoverOne(deps, claimed);
+        handled += 1;
+      });
+    } catch (error) {
+      deps.logger.warn({ orderId: candidate._id, err: error }, 'recovery of an order failed; next pass retries');
+    }
+  }
+  return handled;
+}
+
+async function recoverOne(deps: CheckoutDeps, order: OrderDoc): Promise<OrderDoc> {
+  deps.logger.info({ orderId: order._id, status: order.status, step: order.step }, 'recovering order');
+  if (order.status === 'pending' && order.step === 'created') return fail(deps, order, 'payment_failed', 'abandoned');
+  if (order.status === 'pending' && order.step === 'charging') {
+    const resolved = await resolveCharge(deps, order);
+    return resolved.status === 'pending' ? advance(deps, order._id) : resolved;
+  }
+  return advance(deps, order._id);
+}
+
+/** The 503 a checkout answers when the flow lock cannot be taken (Redis down or the order busy). */
+export const busyOrder = () => unavailable('checkout_busy', 'this checkout is being processed; try again shortly', 2);

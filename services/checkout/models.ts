@@ -1,0 +1,135 @@
+/**
+ * Checkout's collections. `orders` is read directly by the gameday verdict
+ * (field names are a contract: docs/checkout.md). The outbox is a field of the
+ * order, written in the same single-document update that makes it `paid`, so
+ * no multi-document transaction is needed for "paid implies published".
+ */
+import { Schema, type Connection, type Model } from 'mongoose';
+
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+export interface OrderLine {
+  productId: string;
+  sku: string;
+  name: string;
+  unitPrice: Money;
+  quantity: number;
+  holdId?: string;
+}
+
+export type OrderStatus = 'pending' | 'paid' | 'fulfilling' | 'shipped' | 'payment_failed' | 'cancelled';
+
+/** Where a pending order is in the flow; recovery resumes from here. */
+export type OrderStep = 'created' | 'charging' | 'committing' | 'done';
+
+export interface ShippingAddress {
+  name: string;
+  line1: string;
+  line2?: string;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+export interface OrderDoc {
+  _id: string;
+  status: OrderStatus;
+  step: OrderStep;
+  /** `<scope>:<Idempotency-Key>`; the order id is derived from it. */
+  idempotencyKey: string;
+  cartId: string;
+  /** `<cartId>:<version>` while the order may still sell; freed when it fails, so the cart can be checked out again. */
+  cartVersion: string;
+  customerId?: string | null;
+  /** SHA-256 of the guest's cart token, so that token can read the order (never the token itself). */
+  cartTokenHash?: string | null;
+  /** Cart line ids the order took, removed from the cart once it is paid. */
+  cartLineIds: string[];
+  email: string;
+  shippingAddress: ShippingAddress;
+  lines: OrderLine[];
+  total: Money;
+  /** Why it failed or was cancelled (`payment_declined`, `payment_unavailable`, `hold_lost`, `admin`). */
+  reason?: string | null;
+  payment?: { chargeId: string; status: string } | null;
+  /** Publication to the fulfillment queue; `pending` from the moment the order is paid. */
+  outbox: { state: 'none' | 'pending' | 'sent'; sentAt?: Date | null };
+  cartCleared: boolean;
+  /** Holds already released or restocked after a failure (compensation done). */
+  compensated: boolean;
+  /** A recovery pass owns the order until then (claim-then-act). */
+  claimedUntil?: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PaymentChargeDoc {
+  /** `ch_<orderId>`: one charge per order, by construction. */
+  _id: string;
+  orderId: string;
+  amount: number;
+  currency: string;
+  status: 'captured' | 'refunded' | 'voided' | 'declined';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CheckoutModels {
+  Order: Model<OrderDoc>;
+  PaymentCharge: Model<PaymentChargeDoc>;
+}
+
+export async function createCheckoutModels(connection: Connection): Promise<CheckoutModels> {
+  const money = { amount: Number, currency: String };
+  const line = new Schema<OrderLine>({ productId: String, sku: String, name: String, unitPrice: money, quantity: Number, holdId: String }, { _id: false });
+  const order = new Schema<OrderDoc>(
+    {
+      _id: { type: String, required: true },
+      status: { type: String, required: true },
+      step: { type: String, required: true },
+      idempotencyKey: { type: String, required: true, unique: true },
+      cartId: { type: String, required: true },
+      cartVersion: { type: String, required: true, unique: true },
+      customerId: { type: String, default: null },
+      cartTokenHash: { type: String, default: null },
+      cartLineIds: { type: [String], default: [] },
+      email: { type: String, required: true },
+      shippingAddress: { name: String, line1: String, line2: String, city: String, postalCode: String, country: String },
+      lines: { type: [line], default: [] },
+      total: money,
+      reason: { type: String, default: null },
+      payment: { type: { chargeId: String, status: String }, default: null },
+      outbox: { state: { type: String, default: 'none' }, sentAt: { type: Date, default: null } },
+      cartCleared: { type: Boolean, default: false },
+      compensated: { type: Boolean, default: false },
+      claimedUntil: { type: Date, default: null },
+      createdAt: { type: Date, required: true },
+      updatedAt: { type: Date, required: true },
+    },
+    { collection: 'orders', versionKey: false },
+  );
+  // Buyer and admin lists, newest first; recovery and relay scans.
+  order.index({ customerId: 1, createdAt: -1 });
+  order.index({ status: 1, updatedAt: 1 });
+  const charge = new Schema<PaymentChargeDoc>(
+    {
+      _id: { type: String, required: true },
+      orderId: { type: String, required: true },
+      amount: Number,
+      currency: String,
+      status: { type: String, required: true },
+      createdAt: { type: Date, required: true },
+      updatedAt: { type: Date, required: true },
+    },
+    { collection: 'payment_charges', versionKey: false },
+  );
+  const models: CheckoutModels = {
+    Order: connection.model<OrderDoc>('Order', order),
+    PaymentCharge: connection.model<PaymentChargeDoc>('PaymentCharge', charge),
+  };
+  await Promise.all([models.Order.init(), models.PaymentCharge.init()]);
+  return models;
+}

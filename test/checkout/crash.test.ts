@@ -1,0 +1,80 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { systemClock } from '../../services/kit/index.js';
+import type { CrashPoint } from '../../services/checkout/domain/checkout.js';
+import type { Product } from '../helpers/catalog.js';
+import { uniqueName } from '../helpers/env.js';
+import { admin, inventoryCalls } from '../inventory/helpers.js';
+import { BODY, startCheckoutStack, type CheckoutStack } from './helpers.js';
+
+/**
+ * The flow stopped between each pair of steps (the checkpoint throws, so the
+ * request ends there and nothing of it continues: what a crash leaves), then
+ * recovery runs. Not a SIGKILL of a process: the state left behind is the same,
+ * since every step is written before the next starts.
+ */
+const dbName = uniqueName(import.meta.url);
+let s: CheckoutStack;
+let sneaker: Product;
+const cartApi = () => request(s.cart.app.callback());
+const api = () => request(s.checkout.app.callback());
+const { api: invApi } = inventoryCalls(() => s.inv);
+
+class Crash extends Error {}
+
+before(async () => {
+  s = await startCheckoutStack({ dbName, clock: systemClock });
+  sneaker = await s.catalog.createProduct({ sku: 'SNK-C', slug: 'sneaker-c', name: 'Sneaker', price: { amount: 10000, currency: 'EUR' }, limitedQuantity: true, maxPerOrder: 2 });
+  await invApi().put('/api/inventory/stock/SNK-C').set(admin).send({ onHand: 50 });
+});
+after(() => s.close());
+
+const EXPECT: Record<CrashPoint, 'paid' | 'payment_failed'> = {
+  created: 'payment_failed', charging: 'payment_failed', charged: 'paid', committing: 'paid', committed: 'paid', paid: 'paid',
+};
+
+describe('crash points, then recovery', () => {
+  for (const point of Object.keys(EXPECT) as CrashPoint[]) {
+    test(`when the flow stops after "${point}", then recovery leaves one ${EXPECT[point]} order, at most one capture, and the hold committed or released`, async () => {
+      const token = (await cartApi().post('/api/cart/carts')).body.token as string;
+      assert.equal((await cartApi().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId: sneaker.id, quantity: 2 })).status, 201);
+      const key = `crash-${point}-${Date.now()}`;
+      s.checkout.hooks.checkpoint = (at) => {
+        if (at === point) throw new Crash(`stopped after ${at}`);
+      };
+      try {
+        const res = await api().post('/api/checkout').set('x-cart-token', token).set('idempotency-key', key).send(BODY);
+        assert.equal(res.status, 500);
+      } finally {
+        s.checkout.hooks.checkpoint = undefined;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await s.checkout.sweepers.recovery.runOnce();
+      const orders = await s.models.Order.find({ cartId: { $regex: '^a-' }, idempotencyKey: { $regex: `${key}$` } }).lean();
+      assert.equal(orders.length, 1);
+      const [order] = orders;
+      assert.ok(order);
+      assert.equal(order.status, EXPECT[point], `${order.status} ${order.reason}`);
+      const captured = (await s.models.PaymentCharge.find({ orderId: order._id }).lean()).filter((c) => c.status === 'captured');
+      const hold = (await invApi().get(`/api/inventory/holds/${order.lines[0]?.holdId}`).set(admin)).body;
+      if (order.status === 'paid') {
+        assert.equal(captured.length, 1);
+        assert.equal(hold.state, 'committed');
+        assert.equal(order.cartCleared, true);
+        assert.equal(order.outbox.state, 'pending');
+      } else {
+        assert.equal(captured.length, 0);
+        // Before the charge the cart keeps its hold; after it, the hold is released.
+        assert.equal(hold.state, point === 'created' ? 'active' : 'released');
+      }
+      const check = await invApi().get('/api/inventory/check').set(admin);
+      assert.equal(check.status, 200);
+      assert.equal(check.body.ok, true, JSON.stringify(check.body));
+      // A retry with the same key answers the settled order, never a second one.
+      const retry = await api().post('/api/checkout').set('x-cart-token', token).set('idempotency-key', key).send(BODY);
+      assert.equal(retry.status, order.status === 'paid' ? 201 : 402);
+      assert.equal(await s.models.Order.countDocuments({ idempotencyKey: order.idempotencyKey }), 1);
+    });
+  }
+});

@@ -1,0 +1,95 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Connection } from 'mongoose';
+import { closeQueue, connectMongo, connectRedis, createQueue, createRedis, loadConfig, type Clock, type Queue, type Redis } from '../../services/kit/index.js';
+import { checkoutConfigShape } from '../../services/checkout/config.js';
+import { createCheckoutModels, type CheckoutModels } from '../../services/checkout/models.js';
+import { createCheckoutApp, type CheckoutApp } from '../../services/checkout/app.js';
+import { createSimulatedProvider, type PaymentKnobs } from '../../services/checkout/domain/payments.js';
+import type { FulfillmentJob } from '../../services/checkout/domain/outbox.js';
+import { fulfillmentConfigShape } from '../../services/fulfillment/config.js';
+import { createFulfillmentModels, type FulfillmentModels } from '../../services/fulfillment/models.js';
+import { createFulfillmentApp, type FulfillmentApp } from '../../services/fulfillment/app.js';
+import { startCartStack, type CartStack } from '../cart/helpers.js';
+import { TEST_ADMIN_TOKEN, TEST_CUSTOMER_TOKEN_SECRET, TEST_INTERNAL_TOKEN, testObservability, testServers } from '../helpers/env.js';
+
+async function listen(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface CheckoutStack extends CartStack {
+  checkout: CheckoutApp;
+  checkoutUrl: string;
+  models: CheckoutModels;
+  connection: Connection;
+  redis: Redis;
+  /** The simulated provider's knobs, changed by tests. */
+  knobs: PaymentKnobs;
+  queue: Queue<FulfillmentJob>;
+  fulfillment: FulfillmentApp;
+  shipments: FulfillmentModels;
+  close(): Promise<void>;
+}
+
+/**
+ * Catalog, inventory and cart (cart listening, as checkout calls it over HTTP),
+ * checkout with a simulated provider the test steers, and a fulfillment app on
+ * the same queue (its worker is not started unless the test starts it). Each
+ * part has its own database and Redis key prefix.
+ */
+export async function startCheckoutStack(options: { dbName: string; clock: Clock; env?: Record<string, string> }): Promise<CheckoutStack> {
+  const stack = await startCartStack({ dbName: `${options.dbName}_c`, clock: options.clock });
+  const cartServer = await listen(stack.cart.app.callback());
+  const { mongoUri, redisUrl } = testServers();
+  const config = loadConfig(checkoutConfigShape, {
+    MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, CUSTOMER_TOKEN_SECRET: TEST_CUSTOMER_TOKEN_SECRET, CART_URL: cartServer.url, INVENTORY_URL: stack.inv.url, QUEUE_PREFIX: `q_${options.dbName}`,
+    CHECKOUT_STUCK_AFTER_MS: '1000', PAYMENT_TIMEOUT_MS: '300', ...options.env,
+  });
+  const { logger, metrics, health } = testObservability('checkout');
+  const connection = await connectMongo(mongoUri, { logger, dbName: options.dbName, serverSelectionTimeoutMs: 2_000 });
+  const redis = await connectRedis(createRedis(redisUrl, logger));
+  const models = await createCheckoutModels(connection);
+  const queue = createQueue<FulfillmentJob>({ name: 'fulfillment', redisUrl, prefix: config.QUEUE_PREFIX, logger, metrics, lockDurationMs: 2_000 });
+  const knobs: PaymentKnobs = { latencyMs: 5, declineRate: 0, timeoutRate: 0, outage: false };
+  const payments = createSimulatedProvider({ models, knobs, timeoutMs: config.PAYMENT_TIMEOUT_MS });
+  const checkout = createCheckoutApp({ config, logger, metrics, health, connection, models, redis, queue, payments, clock: options.clock, lockPrefix: `lock:${options.dbName}` });
+  const checkoutServer = await listen(checkout.app.callback());
+
+  const fConfig = loadConfig(fulfillmentConfigShape, { MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, CHECKOUT_URL: checkoutServer.url, QUEUE_PREFIX: config.QUEUE_PREFIX, CARRIER_SIM_LATENCY_MS: '1' });
+  const fObs = testObservability('fulfillment');
+  const fConnection = await connectMongo(mongoUri, { logger: fObs.logger, dbName: `${options.dbName}_f`, serverSelectionTimeoutMs: 2_000 });
+  const shipments = await createFulfillmentModels(fConnection);
+  const fulfillment = createFulfillmentApp({ config: fConfig, ...fObs, models: shipments, queue });
+  return {
+    ...stack, checkout, checkoutUrl: checkoutServer.url, models, connection, redis, knobs, queue, fulfillment, shipments,
+    async close() {
+      await Promise.all(Object.values(checkout.sweepers).map((sweeper) => sweeper.stop()));
+      checkout.close();
+      // A queue that does not close in time must not keep the rest (and the test process) open.
+      await closeQueue(queue, 3_000).catch(() => undefined);
+      await fulfillment.close();
+      await checkoutServer.close();
+      await checkout.clients.close();
+      health.close();
+      fObs.health.close();
+      await redis.quit();
+      await connection.dropDatabase().catch(() => undefined);
+      await connection.close();
+      await fConnection.dropDatabase().catch(() => undefined);
+      await fConnection.close();
+      await cartServer.close();
+      await stack.close();
+    },
+  };
+}
+
+export const ADDRESS = { name: 'Ada Lovelace', line1: '1 Analytical Way', city: 'London', postalCode: 'N1 9GU', country: 'GB' };
+export const BODY = { email: 'ada@example.com', shippingAddress: ADDRESS };
