@@ -54,7 +54,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
   // checkout holds the admin token for its admin routes (orders list, cancel, recovery) and restocks through inventory's admin API.
   { name: 'checkout', kind: 'http', publicPathPrefixes: ['/api/checkout', '/api/orders'], calls: ['cart', 'inventory'], secrets: [...STORES, 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'CUSTOMER_TOKEN_SECRET'] },
   // http, not worker: it serves probes, metrics and the admin-only queue dashboard over its Service; it calls checkout to move order status.
-  { name: 'fulfillment', kind: 'http', publicPathPrefixes: ['/api/fulfillment'], calls: ['checkout'], secrets: [...STORES, 'ADMIN_TOKEN'] },
+  { name: 'fulfillment', kind: 'http', publicPathPrefixes: ['/api/fulfillment'], calls: ['checkout'], secrets: [...STORES, 'ADMIN_TOKEN', 'INTERNAL_TOKEN'] },
 ];
 
 /** Port every service listens on inside the pod (`PORT`). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ApiDoc } from '../kit/index.js';
-import { addBody, lineParams, setBody } from './routes.js';
+import { addBody, checkedOutBody, holdsReleasedBody, internalCartParams, lineParams, setBody } from './routes.js';
 
 const money = z.object({ amount: z.number().int(), currency: z.string() });
 const lineSchema = z.object({
@@ -26,5 +26,8 @@ export function cartApiDoc(): ApiDoc {
     .add({ method: 'post', path: '/api/cart/cart/lines', summary: 'Add a product (adds to its existing line)', access: 'shopper', body: addBody, responses: { 201: cart }, errors: shopperErrors })
     .add({ method: 'patch', path: '/api/cart/cart/lines/:lineId', summary: 'Set a line\'s quantity (resizes its hold)', access: 'shopper', params: lineParams, body: setBody, responses: { 200: cart }, errors: shopperErrors })
     .add({ method: 'delete', path: '/api/cart/cart/lines/:lineId', summary: 'Remove a line (releases its hold)', access: 'shopper', params: lineParams, responses: { 200: cart }, errors: [401, 404, 503] })
+    .add({ method: 'get', path: '/api/cart/internal/checkout-view', summary: 'Checkout\'s view of the shopper\'s cart: version, current prices, hold ids (service token in X-Internal-Token)', access: 'shopper', headers: z.object({ 'x-internal-token': z.string() }), responses: { 200: { description: 'Cart for checkout', schema: z.object({ id: z.string(), version: z.number().int(), lines: z.array(z.object({}).passthrough()) }).passthrough() } }, errors: [401, 404, 503] })
+    .add({ method: 'post', path: '/api/cart/internal/carts/:cartId/checked-out', summary: 'Remove the ordered lines (their holds are committed, not released)', access: 'internal', params: internalCartParams, body: checkedOutBody, responses: { 200: { description: 'Done', schema: z.object({ cartId: z.string(), cleared: z.number().int() }) } }, errors: [401] })
+    .add({ method: 'post', path: '/api/cart/internal/carts/:cartId/holds-released', summary: 'Mark holds checkout released as lost', access: 'internal', params: internalCartParams, body: holdsReleasedBody, responses: { 200: { description: 'Done', schema: z.object({ cartId: z.string(), released: z.number().int() }) } }, errors: [401] })
     .add({ method: 'post', path: '/api/cart/cart/merge', summary: 'Merge the guest cart (`X-Cart-Token`) into the signed-in customer\'s cart', access: 'customer', responses: { 200: cart }, errors: [401, 404, 503] });
 }

@@ -27,9 +27,9 @@ export function clientKeyOf(ctx: Context): string {
   return ctx.ip.replace(/^::ffff:/, '').replace(/[^A-Za-z0-9:_-]/g, '_').slice(0, 64) || 'unknown';
 }
 
-const internalCartParams = z.object({ cartId: z.string().regex(/^[ac]-[A-Za-z0-9_-]{1,120}$/, 'must be a cart id') }).strict();
-const checkedOutBody = z.object({ lineIds: z.array(lineParams.shape.lineId).max(1_000) }).strict();
-const holdsReleasedBody = z.object({ holdIds: z.array(z.string().min(1).max(200)).max(1_000) }).strict();
+export const internalCartParams = z.object({ cartId: z.string().regex(/^[ac]-[A-Za-z0-9_-]{1,120}$/, 'must be a cart id') }).strict();
+export const checkedOutBody = z.object({ lineIds: z.array(lineParams.shape.lineId).max(1_000) }).strict();
+export const holdsReleasedBody = z.object({ holdIds: z.array(z.string().min(1).max(200)).max(1_000) }).strict();
 
 export interface CartRouteDeps extends CartDeps {
   customerKey: Buffer;

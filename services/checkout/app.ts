@@ -65,7 +65,7 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
     flowLock: createLocker(redis, { prefix: `${prefix}:flow`, ttlMs: config.PAYMENT_TIMEOUT_MS + 30_000, waitMs: 8_000 }),
   };
   const idempotencyStore = createIdempotencyStore(input.connection, { ttlMs: config.IDEMPOTENCY_TTL_S * 1_000, now: () => clock.now() });
-  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS } });
+  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, cors: config, edge: { config, redis } });
   const sweeperLog = logger.child({ module: 'sweeper' });
   const recovery = createSweeper({ name: 'checkout-recovery', intervalMs: config.CHECKOUT_RECOVERY_INTERVAL_MS, logger: sweeperLog, metrics, run: () => recoverOrders(deps, { stuckAfterMs: config.CHECKOUT_STUCK_AFTER_MS }) });
   const outbox = createSweeper({ name: 'outbox-relay', intervalMs: config.OUTBOX_RELAY_INTERVAL_MS, logger: sweeperLog, metrics, run: () => relayOutbox({ models, queue: input.queue, logger, now: () => clock.now(), lock: deps.lock }) });

@@ -34,7 +34,7 @@ export interface CustomersApp {
 export function createCustomersApp(input: CustomersAppDeps): CustomersApp {
   const { config, logger, metrics, health, redis } = input;
   const clients = input.clients ?? createCustomersClients({ cartUrl: config.CART_URL, checkoutUrl: config.CHECKOUT_URL, timeoutMs: config.CUSTOMERS_CALL_TIMEOUT_MS, logger, metrics });
-  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS } });
+  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, cors: config, edge: { config, redis } });
   const passwords = input.passwords ?? createPasswordHasher(config.CUSTOMERS_SCRYPT_LOG_N);
   // Hash the dummy now, so the first unknown-email sign-in is not the one that pays for it.
   void passwords.dummyHash;

@@ -47,7 +47,7 @@ export function createFulfillmentApp(input: FulfillmentAppDeps): FulfillmentApp 
     models: input.models, checkout, internalToken: config.INTERNAL_TOKEN ?? config.ADMIN_TOKEN, logger: logger.child({ module: 'worker' }), now: Date.now,
     carrier: input.carrier ?? createSimulatedCarrier({ latencyMs: config.CARRIER_SIM_LATENCY_MS, failureRate: config.CARRIER_SIM_FAILURE_RATE }),
   };
-  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS } });
+  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, edge: { config } });
   const admin = requireAdmin(config.ADMIN_TOKEN);
 
   const board = new KoaAdapter();

@@ -52,7 +52,7 @@ export function createStorefrontApp(deps: StorefrontDeps): Koa {
   const { config, logger, metrics, health } = deps;
   const dir = deps.publicDir ?? fileURLToPath(new URL('./public', import.meta.url));
   const assets = loadAssets(dir, config.STOREFRONT_ASSET_MAX_AGE_S);
-  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS });
+  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, cors: config, edge: { config } });
   const router = new Router();
   const send = (ctx: Koa.Context, name: string) => {
     const asset = assets.get(name);

@@ -57,7 +57,7 @@ export function createSupportApp(deps: SupportAppDeps): SupportApp {
     run: () => relayOutbox({ models, queue, now: clock.now(), batch: config.SUPPORT_OUTBOX_BATCH, logger }),
   });
 
-  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS } });
+  const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, cors: config, edge: { config, redis } });
   const { SUPPORT_FAQ_HTTP_MAX_AGE_S: maxAge, SUPPORT_FAQ_CACHE_REVALIDATE_MS: swr, SUPPORT_FAQ_CACHE_STALE_IF_ERROR_MS: sie } = config;
   const cacheControl = `public, max-age=${maxAge}, stale-while-revalidate=${Math.round(swr / 1000)}, stale-if-error=${Math.round(sie / 1000)}`;
   const faq = createFaqRouter({ models, cache, clock, adminToken: config.ADMIN_TOKEN, cacheControl });

@@ -21,6 +21,8 @@ export interface CartUnderTest extends CartApp {
 export async function startCart(options: { dbName: string; catalogUrl: string; inventoryUrl: string; clock: Clock; env?: Record<string, string> }): Promise<CartUnderTest> {
   const { mongoUri, redisUrl } = testServers();
   const config = loadConfig(cartConfigShape, {
+    // These tests are about the service, not edge protection (test/edge/): every client is exempt from bot rules, limits and shedding.
+    EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0',
     MONGODB_URI: mongoUri, REDIS_URL: redisUrl, INVENTORY_TOKEN: TEST_INTERNAL_TOKEN, CUSTOMER_TOKEN_SECRET: TEST_CUSTOMER_TOKEN_SECRET, CATALOG_URL: options.catalogUrl, INVENTORY_URL: options.inventoryUrl, CART_CALL_TIMEOUT_MS: '1000', CART_PRODUCT_CACHE_MS: '0', ...options.env,
   });
   const { logger, metrics, health } = testObservability('cart');

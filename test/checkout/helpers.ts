@@ -50,6 +50,8 @@ export async function startCheckoutStack(options: { dbName: string; clock: Clock
   const cartServer = await listen(stack.cart.app.callback());
   const { mongoUri, redisUrl } = testServers();
   const config = loadConfig(checkoutConfigShape, {
+    // These tests are about the service, not edge protection (test/edge/): every client is exempt from bot rules, limits and shedding.
+    EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0',
     MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, CUSTOMER_TOKEN_SECRET: TEST_CUSTOMER_TOKEN_SECRET, CART_URL: cartServer.url, INVENTORY_URL: stack.inv.url, QUEUE_PREFIX: `q_${options.dbName}`,
     CHECKOUT_STUCK_AFTER_MS: '1000', PAYMENT_TIMEOUT_MS: '300', ...options.env,
   });
@@ -63,7 +65,9 @@ export async function startCheckoutStack(options: { dbName: string; clock: Clock
   const checkout = createCheckoutApp({ config, logger, metrics, health, connection, models, redis, queue, payments, clock: options.clock, lockPrefix: `lock:${options.dbName}` });
   const checkoutServer = await listen(checkout.app.callback());
 
-  const fConfig = loadConfig(fulfillmentConfigShape, { MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, CHECKOUT_URL: checkoutServer.url, QUEUE_PREFIX: config.QUEUE_PREFIX, CARRIER_SIM_LATENCY_MS: '1' });
+  const fConfig = loadConfig(fulfillmentConfigShape, {
+    // These tests are about the service, not edge protection (test/edge/): every client is exempt from bot rules, limits and shedding.
+    EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0', MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, CHECKOUT_URL: checkoutServer.url, QUEUE_PREFIX: config.QUEUE_PREFIX, CARRIER_SIM_LATENCY_MS: '1' });
   const fObs = testObservability('fulfillment');
   const fConnection = await connectMongo(mongoUri, { logger: fObs.logger, dbName: `${options.dbName}_f`, serverSelectionTimeoutMs: 2_000 });
   const shipments = await createFulfillmentModels(fConnection);

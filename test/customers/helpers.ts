@@ -23,6 +23,8 @@ export interface CustomersUnderTest extends CustomersApp {
 export async function startCustomers(options: { dbName: string; limiterPrefix?: string; cartUrl?: string; checkoutUrl?: string; clock?: Clock; env?: Record<string, string>; passwords?: PasswordHasher }): Promise<CustomersUnderTest> {
   const { mongoUri, redisUrl } = testServers();
   const config = loadConfig(customersConfigShape, {
+    // These tests are about the service, not edge protection (test/edge/): every client is exempt from bot rules, limits and shedding.
+    EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0',
     MONGODB_URI: mongoUri, REDIS_URL: redisUrl, CUSTOMER_TOKEN_SECRET: TEST_CUSTOMER_TOKEN_SECRET,
     CART_URL: options.cartUrl ?? 'http://127.0.0.1:9', CHECKOUT_URL: options.checkoutUrl ?? 'http://127.0.0.1:9',
     CUSTOMERS_CALL_TIMEOUT_MS: '1000', CUSTOMERS_SCRYPT_LOG_N: '12', ...options.env,

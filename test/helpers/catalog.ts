@@ -33,7 +33,9 @@ export async function startCatalog(options: { dbName: string; env?: Record<strin
   const servers = testServers();
   const redisUrl = servers.redisUrl;
   const mongoUri = options.mongoUri ?? servers.mongoUri;
-  const config = loadConfig(catalogConfigShape, { MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...options.env });
+  const config = loadConfig(catalogConfigShape, {
+    // These tests are about the service, not edge protection (test/edge/): every client is exempt from bot rules, limits and shedding.
+    EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0', MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...options.env });
   const { logger, metrics, health } = testObservability('catalog');
   const connection = await connectMongo(mongoUri, { logger, dbName: options.dbName, serverSelectionTimeoutMs: 1_000, monitorCommands: true });
   const redis = await connectRedis(createRedis(redisUrl, logger));

@@ -31,7 +31,9 @@ export interface InventoryUnderTest {
 /** A real inventory app on the test FerretDB, with its own database; optionally listening on a loopback port. */
 export async function startInventory(options: { dbName: string; clock?: Clock; listen?: boolean; env?: Record<string, string> }): Promise<InventoryUnderTest> {
   const { mongoUri, redisUrl } = testServers();
-  const config = loadConfig(inventoryConfigShape, { MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, ...options.env });
+  const config = loadConfig(inventoryConfigShape, {
+    // These tests are about the service, not edge protection (test/edge/): every client is exempt from bot rules, limits and shedding.
+    EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0', MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, ...options.env });
   const { logger, metrics, health } = testObservability('inventory');
   const connection = await connectMongo(mongoUri, { logger, dbName: options.dbName, serverSelectionTimeoutMs: 2_000 });
   const redis = await connectRedis(createRedis(config, logger)); // REDIS_SENTINELS in env reaches the client too

@@ -41,7 +41,7 @@ describe('separate secrets per role (issue 9, item 9)', () => {
     assert.equal(keysOf('catalog').INVENTORY_TOKEN, 'INTERNAL_TOKEN');
     assert.equal(keysOf('catalog').CUSTOMER_TOKEN_SECRET, undefined);
     const withAdmin = SERVICES.filter((s) => s.secrets.some((ref) => secretEnv(ref).key === 'ADMIN_TOKEN')).map((s) => s.name).sort();
-    assert.deepEqual(withAdmin, ['catalog', 'inventory', 'support']);
+    assert.deepEqual(withAdmin, ['catalog', 'checkout', 'fulfillment', 'inventory', 'support']);
     assert.deepEqual(keysOf('storefront'), {}, 'the page holds no secret');
     assert.equal(keysOf('customers').ADMIN_TOKEN, undefined);
   });

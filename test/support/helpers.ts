@@ -23,6 +23,8 @@ export async function startSupport(options: { dbName: string; namespace?: string
   const servers = testServers();
   const mongoUri = options.mongoUri ?? servers.mongoUri;
   const config = loadConfig(supportConfigShape, {
+    // These tests are about the service, not edge protection (test/edge/): every client is exempt from bot rules, limits and shedding.
+    EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0',
     MONGODB_URI: mongoUri, REDIS_URL: servers.redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, CUSTOMER_TOKEN_SECRET: TEST_CUSTOMER_TOKEN_SECRET,
     CHECKOUT_URL: options.checkoutUrl ?? 'http://127.0.0.1:9', SUPPORT_CALL_TIMEOUT_MS: '1000', ...options.env,
   });

@@ -30,6 +30,10 @@ export const DEFAULT_ROUTE_CLASSES: readonly RouteClassRule[] = [
   { prefix: '/api/support/faq', methods: READ, class: 'browse' },
   { prefix: '/api/support', class: 'ticket' },
   { prefix: '/api/admin', class: 'admin' },
+  // The storefront page, its assets and the API reference: public pages, cached like browsing.
+  { prefix: '/storefront', methods: READ, class: 'browse' },
+  { prefix: '/docs', methods: READ, class: 'browse' },
+  { prefix: '/', methods: READ, class: 'browse' },
 ];
 
 export type RouteClassifier = (method: string, path: string) => RouteClass;
