@@ -28,7 +28,8 @@ const add = (token: string, productId: string) =>
 
 before(async () => {
   // Generous per-call deadline: this machine is shared, and the claim here is exactness, not speed (the bench measures that).
-  stack = await startCartStack({ dbName, clock, env: { CART_CALL_TIMEOUT_MS: '5000', CART_PRODUCT_CACHE_MS: '1000' } });
+  // The 400 carts stand for 400 shoppers, but all come from 127.0.0.1: lift the guest per-client cap (test/cart/guest-policy.test.ts covers it).
+  stack = await startCartStack({ dbName, clock, env: { CART_CALL_TIMEOUT_MS: '5000', CART_PRODUCT_CACHE_MS: '1000', CART_LIMITED_MAX_PER_CLIENT: '100000' } });
   server = http.createServer(stack.cart.app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cartUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -77,7 +78,7 @@ describe('doorbuster', () => {
 
     const won = answers.filter((a) => a.status === 201);
     const others = answers.filter((a) => a.status !== 201).map((a) => a.status);
-    assert.equal(won.length, 20);
+    assert.equal(won.length, 20, `statuses: ${JSON.stringify(Object.entries(Object.groupBy(answers, (a) => a.status)).map(([k, v]) => [k, v?.length]))}`);
     assert.deepEqual([...new Set(others)], [409]);
     assert.equal(bystanderStatus, 201, 'another limited SKU can be added during the burst');
     assert.ok(readiness.length > 0 && readiness.every((status) => status === 200), `readiness during the burst: ${readiness.join(',')}`);

@@ -82,4 +82,13 @@ describe('guests and limited products (issue 9, item 7)', () => {
     await guest.set(added.body.lines[0].id, 2).expect(200);
     await guest.add(doorbuster.id, 1).expect(422);
   });
+
+  test('when one client adds from 12 guest carts at once, then together they still stop at the per-client cap (the count and the hold are one step)', async () => {
+    const carts = await Promise.all(Array.from({ length: 12 }, () => guestCart('10.0.0.4')));
+    const before = (await stock('GP-DOOR')).reserved;
+    const statuses = (await Promise.all(carts.map((c) => c.add(doorbuster.id, 1)))).map((res) => res.status);
+    assert.equal(statuses.filter((status) => status === 201).length, 3, `statuses: ${statuses.join(',')}`);
+    assert.deepEqual([...new Set(statuses.filter((status) => status !== 201))], [422]);
+    assert.equal((await stock('GP-DOOR')).reserved, before + 3);
+  });
 });

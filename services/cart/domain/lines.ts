@@ -30,9 +30,10 @@ export async function addLine(deps: CartDeps, cartId: string, productId: string,
       limited: product.limitedQuantity, maxPerOrder: product.maxPerOrder, hold: null, addedAt: new Date(deps.clock.now()),
     };
     if (product.limitedQuantity) {
-      if (cart.customerId) await checkCustomerLimit(deps, cart.customerId, product.sku, total, line.hold ? line.quantity : 0);
-      else await checkGuestLimit(deps, cart, product.limitedPolicy, product.sku, total, line.hold ? line.quantity : 0, clientKey ?? cart._id);
-      line.hold = await ensureHold(deps, cart, line, total);
+      if (cart.customerId) {
+        await checkCustomerLimit(deps, cart.customerId, product.sku, total, line.hold ? line.quantity : 0);
+        line.hold = await ensureHold(deps, cart, line, total);
+      } else line.hold = await guestHold(deps, cart, line, product.limitedPolicy, total, clientKey ?? cart._id);
       line.limited = true;
     }
     line.quantity = total;
@@ -49,10 +50,24 @@ export async function setLineQuantity(deps: CartDeps, cartId: string, lineId: st
     if (line.limited) {
       if (cart.customerId && quantity > line.quantity) await checkCustomerLimit(deps, cart.customerId, line.sku, quantity, line.hold ? line.quantity : 0);
       // The line exists, so the product let guests have it: per_client.
-      else if (!cart.customerId && quantity > line.quantity) await checkGuestLimit(deps, cart, 'per_client', line.sku, quantity, line.hold ? line.quantity : 0, clientKey ?? cart._id);
-      line.hold = await ensureHold(deps, cart, line, quantity);
+      if (!cart.customerId && quantity > line.quantity) line.hold = await guestHold(deps, cart, line, 'per_client', quantity, clientKey ?? cart._id);
+      else line.hold = await ensureHold(deps, cart, line, quantity);
     }
     line.quantity = quantity;
+  });
+}
+
+/**
+ * A guest's `per_client` cap spans carts (one client, many carts): the count and
+ * the hold happen under one lock per client key and SKU, so concurrent adds from
+ * several carts of one client cannot all pass the same count. Lock order is
+ * always cart, then client cap, so the two locks cannot deadlock.
+ */
+async function guestHold(deps: CartDeps, cart: CartDoc, line: CartLine, policy: Product['limitedPolicy'], quantity: number, clientKey: string): Promise<CartLine['hold']> {
+  const key = cart.clientKey ?? clientKey;
+  return deps.lock(`cap:client:${key}:${line.sku}`, async () => {
+    await checkGuestLimit(deps, cart, policy, line.sku, quantity, line.hold ? line.quantity : 0, clientKey);
+    return ensureHold(deps, cart, line, quantity);
   });
 }
 

@@ -42,8 +42,11 @@ function completed(existing: string, config: EdgeConfig): string {
 }
 
 function complete(existing: string, config: EdgeConfig): string {
+  // A route's own max-age is how long its answer is true (1 s for live availability):
+  // shared caches must not keep it longer, so s-maxage never exceeds it.
+  const routeMaxAge = /(?:^|[\s,])max-age=(\d+)/.exec(existing)?.[1];
   const values: Record<(typeof DIRECTIVES)[number], number> = {
-    's-maxage': config.EDGE_CACHE_S_MAXAGE_S,
+    's-maxage': routeMaxAge === undefined ? config.EDGE_CACHE_S_MAXAGE_S : Math.min(Number(routeMaxAge), config.EDGE_CACHE_S_MAXAGE_S),
     'stale-while-revalidate': config.EDGE_CACHE_SWR_S,
     'stale-if-error': config.EDGE_CACHE_SIE_S,
   };
