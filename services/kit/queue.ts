@@ -35,6 +35,7 @@ export interface QueueOptions {
  */
 export function createQueue<T = unknown>(options: QueueOptions): Queue<T> {
   const { logger } = options;
+  const clients: Redis[] = [];
   const base: RedisOptions = { connectTimeout: 2_000, retryStrategy: (attempt) => Math.min(attempt * 200, 2_000) };
   const queue = new Bull<T>(options.name, {
     prefix: options.prefix ?? 'bull',
@@ -45,6 +46,7 @@ export function createQueue<T = unknown>(options: QueueOptions): Queue<T> {
       // Bull's blocking and subscriber connections must retry without limit; the command client fails fast.
       const extra: RedisOptions = type === 'client' ? { maxRetriesPerRequest: 1, commandTimeout: 2_000 } : { maxRetriesPerRequest: null, enableReadyCheck: false };
       const client = new Redis(options.redisUrl, { ...base, ...extra });
+      clients.push(client);
       let warned = false;
       client.on('error', (error) => {
         if (!warned) logger.warn({ err: error, queue: options.name, connection: type }, 'queue redis error');
@@ -55,6 +57,7 @@ export function createQueue<T = unknown>(options: QueueOptions): Queue<T> {
     },
   });
   queue.on('error', (error) => logger.warn({ err: error, queue: options.name }, 'queue error'));
+  ownClients.set(queue as Queue<unknown>, clients);
   if (options.metrics) observeQueue(queue, options.metrics);
   return queue;
 }
@@ -79,7 +82,19 @@ export function observeQueue(queue: Queue<unknown>, metrics: Metrics): void {
   };
 }
 
-/** Closes the queue (stops its workers after their current job) within `timeoutMs`. */
+/** Bull leaves connections made by a custom `createClient` open on close: the kit closes them itself. */
+const ownClients = new WeakMap<Queue<unknown>, Redis[]>();
+
+/**
+ * Closes the queue (stops its workers after their current job) within
+ * `timeoutMs`, then its Redis connections (Bull does not close connections it
+ * did not create). A job cut off by the deadline is retried by Bull's
+ * stalled-job check elsewhere.
+ */
 export async function closeQueue(queue: Queue<unknown>, timeoutMs = 10_000): Promise<void> {
-  await withTimeout(queue.close(), timeoutMs, `queue ${queue.name} close`);
+  try {
+    await withTimeout(queue.close(), timeoutMs, `queue ${queue.name} close`);
+  } finally {
+    for (const client of ownClients.get(queue) ?? []) client.disconnect();
+  }
 }

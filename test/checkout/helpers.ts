@@ -46,7 +46,8 @@ export interface CheckoutStack extends CartStack {
  * part has its own database and Redis key prefix.
  */
 export async function startCheckoutStack(options: { dbName: string; clock: Clock; env?: Record<string, string> }): Promise<CheckoutStack> {
-  const stack = await startCartStack({ dbName: `${options.dbName}_c`, clock: options.clock });
+  // Every test shopper comes from 127.0.0.1, so the guest per-client cap (test/cart/guest-policy.test.ts) would count them as one.
+  const stack = await startCartStack({ dbName: `${options.dbName}_c`, clock: options.clock, env: { CART_LIMITED_MAX_PER_CLIENT: '100000' } });
   const cartServer = await listen(stack.cart.app.callback());
   const { mongoUri, redisUrl } = testServers();
   const config = loadConfig(checkoutConfigShape, {
