@@ -1,4 +1,4 @@
-import { connectMongo, connectRedis, createLogger, createMetrics, createRedis, Health, loadConfigOrExit, serveWithConfig } from '../kit/index.js';
+import { closeQueue, connectMongo, connectRedis, createLogger, createMetrics, createRedis, Health, loadConfigOrExit, serveWithConfig } from '../kit/index.js';
 import { supportConfigShape } from './config.js';
 import { createSupportModels } from './models.js';
 import { addSupportChecks, createSupportApp } from './app.js';
@@ -26,7 +26,7 @@ await serveWithConfig(config, {
   closers: [
     { name: 'outbox relay', close: () => relay.stop() },
     { name: 'faq cache', close: () => cache.stop() },
-    { name: 'mail queue', close: () => queue.close() },
+    { name: 'mail queue', close: () => closeQueue(queue) },
     { name: 'http clients', close: () => clients.close() },
     { name: 'redis', close: () => Promise.all([redis.quit(), subscriber.quit()]) },
     { name: 'mongo', close: () => connection.close() },
