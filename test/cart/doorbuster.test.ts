@@ -78,7 +78,7 @@ describe('doorbuster', () => {
 
     const won = answers.filter((a) => a.status === 201);
     const others = answers.filter((a) => a.status !== 201).map((a) => a.status);
-    assert.equal(won.length, 20, `statuses: ${JSON.stringify(Object.entries(Object.groupBy(answers, (a) => a.status)).map(([k, v]) => [k, v?.length]))}`);
+    assert.equal(won.length, 20, `statuses: ${answers.map((a) => a.status).join(",")}`);
     assert.deepEqual([...new Set(others)], [409]);
     assert.equal(bystanderStatus, 201, 'another limited SKU can be added during the burst');
     assert.ok(readiness.length > 0 && readiness.every((status) => status === 200), `readiness during the burst: ${readiness.join(',')}`);
