@@ -41,7 +41,7 @@ function loadAssets(dir: string, assetMaxAgeS: number): Map<string, Asset> {
     if (!type) continue;
     const body = fs.readFileSync(`${dir}/${name}`);
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-    const cacheControl = ext === '.html' ? 'no-cache' : `public, max-age=${assetMaxAgeS}, stale-while-revalidate=${assetMaxAgeS}`;
+    const cacheControl = ext === '.html' ? 'public, max-age=0' : `public, max-age=${assetMaxAgeS}, stale-while-revalidate=${assetMaxAgeS}`;
     assets.set(name, { body, type, etag, cacheControl });
   }
   return assets;

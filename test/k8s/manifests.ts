@@ -44,7 +44,7 @@ export function render(label: string, settings: EnvironmentSettings, options: Sh
   return { label, settings, services: options.services ?? SERVICES, objects: [...files.values()].flatMap(parseManifests) };
 }
 
-/** A queue worker, to prove the construct is ready for fulfillment. */
+/** Fulfillment deployed as a bare queue worker (no HTTP side), to exercise the construct's worker branch. */
 export const TEST_WORKER: ServiceDefinition = { name: 'fulfillment', kind: 'worker', publicPathPrefixes: [], calls: [], secrets: ['MONGODB_URI', 'REDIS_URL'] };
 
 /**
@@ -60,7 +60,7 @@ export async function allRenderings(): Promise<Rendered[]> {
     render(`${base.name}+external-data+worker`, {
       ...base,
       dataTier: { mode: 'external', mongo: { cidrs: ['10.20.0.0/16'], port: 27017 }, redis: { cidrs: ['10.30.0.0/24'], port: 6380 } },
-    }, { services: [...SERVICES, TEST_WORKER] }),
+    }, { services: SERVICES.map((s) => (s.name === TEST_WORKER.name ? TEST_WORKER : s)) }),
     render(`${dev.name}+traefik+gateway`, {
       ...dev,
       edge: { ...dev.edge, mode: 'both', ingress: { className: 'traefik', profile: 'traefik' }, gateway: { ...dev.edge.gateway, experimentalRetry: true } },
