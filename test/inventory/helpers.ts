@@ -11,6 +11,7 @@ import { createInventoryModels, type InventoryModels } from '../../services/inve
 import { createInventoryApp } from '../../services/inventory/app.js';
 import type { InventorySweeps } from '../../services/inventory/sweepers.js';
 import type { HoldDeps } from '../../services/inventory/domain/holds.js';
+import { freePort } from '../helpers/ferretdb.js';
 import { TEST_ADMIN_TOKEN, TEST_INTERNAL_TOKEN, testObservability, testServers } from '../helpers/env.js';
 
 export interface InventoryUnderTest {
@@ -74,14 +75,7 @@ export function mongoUriFor(dbName: string): string {
   return url.toString();
 }
 
-/** A port free right now on loopback. */
-export async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../helpers/ferretdb.js';
 
 export interface ChildService {
   child: ChildProcess;
