@@ -105,21 +105,18 @@ export class ShopObservability extends Construct {
     const labels = { ...props.labels, ...selector };
     for (const s of props.services) {
       const endpoint = { port: 'http', path: '/metrics', interval: '15s' };
-      if (s.kind === 'http') {
-        new ApiObject(this, `sm-${s.name}`, {
-          apiVersion: 'monitoring.coreos.com/v1',
-          kind: 'ServiceMonitor',
-          metadata: { name: s.name, labels },
-          spec: { selector: { matchLabels: { ...selectorLabels(s.name) } }, namespaceSelector: { matchNames: [props.namespace] }, endpoints: [endpoint] },
-        });
-      } else {
-        new ApiObject(this, `pm-${s.name}`, {
-          apiVersion: 'monitoring.coreos.com/v1',
-          kind: 'PodMonitor',
-          metadata: { name: s.name, labels },
-          spec: { selector: { matchLabels: { ...selectorLabels(s.name) } }, namespaceSelector: { matchNames: [props.namespace] }, podMetricsEndpoints: [endpoint] },
-        });
-      }
+      // Workers have no Service to select, so they are scraped by pod.
+      const http = s.kind === 'http';
+      new ApiObject(this, `${http ? 'sm' : 'pm'}-${s.name}`, {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: http ? 'ServiceMonitor' : 'PodMonitor',
+        metadata: { name: s.name, labels },
+        spec: {
+          selector: { matchLabels: { ...selectorLabels(s.name) } },
+          namespaceSelector: { matchNames: [props.namespace] },
+          [http ? 'endpoints' : 'podMetricsEndpoints']: [endpoint],
+        },
+      });
     }
     const operations = JSON.parse(JSON.stringify(OPERATIONS_RULES).replaceAll('__NAMESPACE__', props.namespace)) as typeof OPERATIONS_RULES;
     new ApiObject(this, 'rules', {

@@ -12,6 +12,7 @@ import { addInventoryChecks, createInventoryApp } from '../../services/inventory
 import { createGate } from '../../services/inventory/domain/gate.js';
 import type { InventorySweeps } from '../../services/inventory/sweepers.js';
 import type { HoldDeps } from '../../services/inventory/domain/holds.js';
+import { freePort } from '../helpers/ferretdb.js';
 import { TEST_ADMIN_TOKEN, TEST_INTERNAL_TOKEN, testObservability, testServers } from '../helpers/env.js';
 
 export interface InventoryUnderTest {
@@ -79,14 +80,7 @@ export function mongoUriFor(dbName: string): string {
   return url.toString();
 }
 
-/** A port free right now on loopback. */
-export async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../helpers/ferretdb.js';
 
 export interface ChildService {
   child: ChildProcess;
