@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { badRequest, bearerToken, createIdempotencyStore, idempotency, isCustomerTokenRevoked, requireAdmin, unauthorized, validate, verifyCustomerToken, type Redis } from '../kit/index.js';
+import { badRequest, bearerToken, clientIp, createIdempotencyStore, idempotency, isCustomerTokenRevoked, requireAdmin, unauthorized, validate, verifyCustomerToken, type Redis } from '../kit/index.js';
 import type { Product } from './clients.js';
 import type { CartDoc } from './models.js';
 import type { CartDeps } from './domain/context.js';
@@ -18,13 +18,15 @@ export const lineParams = z.object({ lineId: z.string().regex(/^[A-Za-z0-9_-]{1,
 export const cartTokenHeader = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a cart token');
 
 /**
- * The client a guest's `per_client` cap counts (issue 9, item 7): the IP as Koa
- * sees it. Stand-in for the kit's `clientKey(ctx)` (trusted-proxy
- * X-Forwarded-For handling), which replaces it when it lands.
+ * The client a guest's `per_client` cap counts (issue 9, item 7): the client
+ * address as the edge protection resolved it (X-Forwarded-For read only from
+ * trusted proxies, from the right), never Koa's `ctx.ip`, which takes the
+ * leftmost entry a client can write itself. The address, not the rate
+ * limiter's cart-token key: every new guest cart has a new token.
  */
 export function clientKeyOf(ctx: Context): string {
   // Inventory owners allow letters, digits, colon, dash and underscore: 10.0.0.1 becomes 10_0_0_1.
-  return ctx.ip.replace(/^::ffff:/, '').replace(/[^A-Za-z0-9:_-]/g, '_').slice(0, 64) || 'unknown';
+  return clientIp(ctx).replace(/[^A-Za-z0-9:_-]/g, '_').slice(0, 64) || 'unknown';
 }
 
 export const internalCartParams = z.object({ cartId: z.string().regex(/^[ac]-[A-Za-z0-9_-]{1,120}$/, 'must be a cart id') }).strict();

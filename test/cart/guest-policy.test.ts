@@ -91,4 +91,12 @@ describe('guests and limited products (issue 9, item 7)', () => {
     assert.deepEqual([...new Set(statuses.filter((status) => status !== 201))], [422]);
     assert.equal((await stock('GP-DOOR')).reserved, before + 3);
   });
+
+  test('when a guest writes its own X-Forwarded-For entries, then the cap still counts the address the trusted proxy saw', async () => {
+    // The peer (127.0.0.1) is a trusted proxy that appended 10.0.0.5; the left entries are the client's own.
+    const carts = await Promise.all(['1.1.1.1', '2.2.2.2', '3.3.3.3', '4.4.4.4'].map((spoofed) => guestCart(`${spoofed}, 10.0.0.5`)));
+    for (const c of carts.slice(0, 3)) await c.add(doorbuster.id, 1).expect(201);
+    const over = await carts[3]!.add(doorbuster.id, 1).expect(422);
+    assert.equal(over.body.type, 'urn:problem:client_limit');
+  });
 });
