@@ -3,11 +3,12 @@
 #
 #   scripts/cluster/build-app-image.sh IMAGE_REF      (e.g. ghcr.io/example/shop:0.1.0)
 #
-# 1. A Node 20 base image, localhost/node:20, made locally: a minimal Debian
+# 1. A Node 24 base image, localhost/node:24, made locally: a minimal Debian
 #    bookworm root file system from Debian's packages (debootstrap, the mirror apt
-#    already uses) plus this machine's Node.js (/usr/bin/node and its bundled npm)
+#    already uses) plus the project's Node.js 24 (the `node` first on PATH: npm run
+#    puts .tools/node-<version> there, see scripts/node.mjs) and Debian's npm
 #    and this machine's CA bundle (NODE_EXTRA_CA_CERTS), which `npm ci` needs here.
-# 2. `buildah bud --build-arg NODE_IMAGE=localhost/node:20` on the repo's Dockerfile,
+# 2. `buildah bud --build-arg NODE_IMAGE=localhost/node:24` on the repo's Dockerfile,
 #    unchanged; the build stage's `npm ci` reaches the npm registry (host network).
 # 3. The result is saved as a docker-archive in .cluster/images/app.tar, tagged
 #    with IMAGE_REF so the manifests' image name resolves without a pull.
@@ -20,14 +21,16 @@ buildah=(nice -n 19 buildah --root "$root/state/buildah" --runroot "$root/run/bu
 mkdir -p "$root/images" "$root/build"
 
 # --- 1. base image -----------------------------------------------------------
-if ! "${buildah[@]}" inspect --type image localhost/node:20 >/dev/null 2>&1; then
+if ! "${buildah[@]}" inspect --type image localhost/node:24 >/dev/null 2>&1; then
   rootfs="$root/build/node-base-rootfs"
   if [[ ! -x $rootfs/bin/sh ]]; then
     rm -rf "$rootfs"
     mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
     nice -n 19 debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "${mirror:-http://deb.debian.org/debian}"
   fi
-  # This machine's Node.js: the binary and npm (bundled with it under /usr/lib/node_modules).
+  # The project's Node.js (24 LTS) and npm (Debian's, under /usr/lib/node_modules; npm 10 runs on Node 24).
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  if (( major < 24 )); then echo "build-app-image.sh: node on PATH is $(node --version); run it through npm run cluster (Node 24)" >&2; exit 1; fi
   install -m 0755 "$(readlink -f "$(command -v node)")" "$rootfs/usr/bin/node"
   rm -rf "$rootfs/usr/lib/node_modules"; mkdir -p "$rootfs/usr/lib/node_modules"
   cp -a /usr/lib/node_modules/npm "$rootfs/usr/lib/node_modules/npm"
@@ -43,14 +46,14 @@ if ! "${buildah[@]}" inspect --type image localhost/node:20 >/dev/null 2>&1; the
   "${buildah[@]}" umount "$c" >/dev/null
   "${buildah[@]}" config --cmd '["node"]' --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --env NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt "$c"
-  "${buildah[@]}" commit --quiet "$c" localhost/node:20 >/dev/null
+  "${buildah[@]}" commit --quiet "$c" localhost/node:24 >/dev/null
   "${buildah[@]}" rm "$c" >/dev/null
-  echo "base image localhost/node:20 ($(node --version) on Debian bookworm minbase)"
+  echo "base image localhost/node:24 ($(node --version) on Debian bookworm minbase)"
 fi
 
 # --- 2. the project's image from its Dockerfile --------------------------------
 cd "$repo"
-"${buildah[@]}" bud --network host --layers=false --build-arg NODE_IMAGE=localhost/node:20 \
+"${buildah[@]}" bud --network host --layers=false --build-arg NODE_IMAGE=localhost/node:24 \
   -f Dockerfile -t "$ref" .
 
 # --- 3. archive for containerd -------------------------------------------------
