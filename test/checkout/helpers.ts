@@ -28,6 +28,8 @@ async function listen(handler: http.RequestListener): Promise<{ url: string; clo
 export interface CheckoutStack extends CartStack {
   checkout: CheckoutApp;
   checkoutUrl: string;
+  /** The cart, listening (checkout, customers and support call it over HTTP). */
+  cartUrl: string;
   models: CheckoutModels;
   connection: Connection;
   redis: Redis;
@@ -74,7 +76,7 @@ export async function startCheckoutStack(options: { dbName: string; clock: Clock
   const shipments = await createFulfillmentModels(fConnection);
   const fulfillment = createFulfillmentApp({ config: fConfig, ...fObs, models: shipments, queue });
   return {
-    ...stack, checkout, checkoutUrl: checkoutServer.url, models, connection, redis, knobs, queue, fulfillment, shipments,
+    ...stack, checkout, checkoutUrl: checkoutServer.url, cartUrl: cartServer.url, models, connection, redis, knobs, queue, fulfillment, shipments,
     async close() {
       await Promise.all(Object.values(checkout.sweepers).map((sweeper) => sweeper.stop()));
       checkout.close();

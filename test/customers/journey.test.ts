@@ -1,0 +1,84 @@
+/**
+ * The customer walk-through of the README against the real services: catalog,
+ * inventory, cart, checkout (simulated payments) and fulfillment, with
+ * customers and support calling them over HTTP. Sign up, sign in with a guest
+ * cart, check out, list my orders, open a ticket about my order.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { systemClock } from '../../services/kit/index.js';
+import type { Product } from '../helpers/catalog.js';
+import { uniqueName } from '../helpers/env.js';
+import { admin, inventoryCalls } from '../inventory/helpers.js';
+import { BODY, startCheckoutStack, type CheckoutStack } from '../checkout/helpers.js';
+import { startSupport, type SupportUnderTest } from '../support/helpers.js';
+import { startCustomers, type CustomersUnderTest } from './helpers.js';
+
+const dbName = uniqueName(import.meta.url);
+let s: CheckoutStack;
+let customers: CustomersUnderTest;
+let support: SupportUnderTest;
+let lamp: Product;
+const { api: invApi } = inventoryCalls(() => s.inv);
+const cartApi = () => request(s.cart.app.callback());
+const customersApi = () => request(customers.app.callback());
+const supportApi = () => request(support.app.callback());
+
+async function signUpAndIn(email: string, cartToken?: string): Promise<{ token: string; body: Record<string, unknown> }> {
+  assert.equal((await customersApi().post('/api/customers').send({ email, password: 'correct horse battery' })).status, 201);
+  const signIn = customersApi().post('/api/customers/sessions');
+  if (cartToken) signIn.set('x-cart-token', cartToken);
+  const res = await signIn.send({ email, password: 'correct horse battery' });
+  assert.equal(res.status, 201);
+  return { token: res.body.token as string, body: res.body };
+}
+
+before(async () => {
+  s = await startCheckoutStack({ dbName, clock: systemClock });
+  customers = await startCustomers({ dbName: `${dbName}_cust`, cartUrl: s.cartUrl, checkoutUrl: s.checkoutUrl, env: { CUSTOMERS_CALL_TIMEOUT_MS: '8000' } });
+  support = await startSupport({ dbName: `${dbName}_sup`, namespace: dbName, checkoutUrl: s.checkoutUrl, env: { SUPPORT_CALL_TIMEOUT_MS: '8000' } });
+  lamp = await s.catalog.createProduct({ sku: 'JRN-LAMP', slug: 'journey-lamp', name: 'Lamp', price: { amount: 3_500, currency: 'EUR' }, limitedQuantity: true, maxPerOrder: 3 });
+  assert.ok((await invApi().put('/api/inventory/stock/JRN-LAMP').set(admin).send({ onHand: 10 })).status < 300);
+});
+after(async () => {
+  await customers.connection.dropDatabase().catch(() => undefined);
+  await support.close();
+  await customers.close();
+  await s.close();
+});
+
+describe('customer journey on the real services', () => {
+  test('when a guest fills a cart, signs up, signs in with it and checks out, then the order is the customer\'s: in my orders, readable with my token only, and a ticket can name it', async () => {
+    const guest = (await cartApi().post('/api/cart/carts').expect(201)).body.token as string;
+    await cartApi().post('/api/cart/cart/lines').set('x-cart-token', guest).send({ productId: lamp.id, quantity: 2 }).expect(201);
+
+    const ann = await signUpAndIn('ann.journey@example.com', guest);
+    assert.equal(ann.body.cartMerge, 'merged');
+    const bearer = `Bearer ${ann.token}`;
+    const cart = await cartApi().get('/api/cart/cart').set('authorization', bearer).expect(200);
+    assert.deepEqual(cart.body.lines.map((l: { sku: string; quantity: number }) => [l.sku, l.quantity]), [['JRN-LAMP', 2]]);
+
+    const placed = await request(s.checkout.app.callback()).post('/api/checkout').set('authorization', bearer).set('idempotency-key', `journey-${process.pid}-1`).send(BODY);
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    const order = placed.body.order as { id: string; status: string; total: { amount: number } };
+    assert.equal(order.status, 'paid');
+    assert.equal(order.total.amount, 7_000);
+
+    const mine = await customersApi().get('/api/customers/me/orders').set('authorization', bearer).expect(200);
+    assert.deepEqual(mine.body.orders.map((o: { id: string }) => o.id), [order.id]);
+
+    const ticket = await supportApi().post('/api/support/tickets').set('authorization', bearer).send({ subject: 'Where is my lamp?', message: 'Ordered two lamps yesterday.', orderId: order.id });
+    assert.equal(ticket.status, 201, JSON.stringify(ticket.body));
+    assert.equal(ticket.body.orderId, order.id);
+
+    // Someone else: the order is not theirs to list, read or name in a ticket.
+    const bob = await signUpAndIn('bob.journey@example.com');
+    const theirs = await customersApi().get('/api/customers/me/orders').set('authorization', `Bearer ${bob.token}`).expect(200);
+    assert.deepEqual(theirs.body.orders, []);
+    await request(s.checkout.app.callback()).get(`/api/orders/${order.id}`).set('authorization', `Bearer ${bob.token}`).expect(404);
+    const refused = await supportApi().post('/api/support/tickets').set('authorization', `Bearer ${bob.token}`).send({ subject: 'Mine?', message: 'Is this mine?', orderId: order.id });
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.errors[0].field, 'body.orderId');
+  });
+});
