@@ -22,6 +22,8 @@ reports/gameday/<timestamp>/{report.json,report.html} and prints a summary.
   --kill-every 5s        a replica SIGTERMed or SIGKILLed this often (blast radius: 1 per service)
   --redis-down 3s        stop Redis once at 40 % of the run for this long (0 = never)
   --ferretdb-down 0      stop FerretDB once at 70 % of the run for this long (0 = never)
+  --redis-ha             Redis as in prod: primary, replica, 3 sentinels; the Redis fault
+                         then SIGKILLs the primary (Sentinel fails over), restarted as replica
   --think 300ms          mean shopper think time
   --seed-products 300    demo products seeded into the fresh database
   --out DIR              report root (default reports/gameday)
@@ -48,6 +50,7 @@ async function main(): Promise<number> {
       'kill-every': { type: 'string', default: '5s' },
       'redis-down': { type: 'string', default: '3s' },
       'ferretdb-down': { type: 'string', default: '0' },
+      'redis-ha': { type: 'boolean', default: false },
       think: { type: 'string', default: '300ms' },
       'seed-products': { type: 'string', default: '300' },
       out: { type: 'string' },
@@ -84,6 +87,7 @@ async function main(): Promise<number> {
     killEveryMs: parseDuration(values['kill-every'], '--kill-every'),
     redisDownMs: parseDuration(values['redis-down'], '--redis-down'),
     ferretdbDownMs: parseDuration(values['ferretdb-down'], '--ferretdb-down'),
+    redisHa: values['redis-ha'],
     thinkMs: parseDuration(values.think, '--think'),
     seedProducts: num(values['seed-products'], '--seed-products', 1, 10_000),
     thresholds,

@@ -15,6 +15,7 @@ import { localServices } from './services.js';
 import { dataDir } from './paths.js';
 import { localSecretsEnv } from './admin-token.js';
 import { startControlServer, type ControlServer } from './chaos/control.js';
+import { startRedisHa, type RedisHa } from './redis-ha.js';
 
 export const DATA_COMPONENTS = ['redis', 'postgres', 'ferretdb'] as const;
 export type DataComponent = (typeof DATA_COMPONENTS)[number];
@@ -31,6 +32,12 @@ export interface PlatformOptions {
    */
   dataTier: 'shared' | 'own';
   ownDir?: string;
+  /**
+   * With `own`: Redis as in prod, a primary, a replica and three sentinels
+   * (scripts/lib/redis-ha.ts); a `redis` fault then SIGKILLs the current primary
+   * and the sentinels fail over.
+   */
+  redisHa?: boolean;
   /** Database name in MONGODB_URI (default: the stack's). */
   dbName?: string;
   /** Where replica logs, replicas.json and control.json go (default .data/dev). */
@@ -74,26 +81,32 @@ function withDb(uri: string, dbName: string | undefined): string {
   return url.toString();
 }
 
-/** Starts what `own` asks for: a private PostgreSQL + FerretDB + Redis. */
-async function ownStack(base: string, log: (line: string) => void): Promise<Stack> {
+/** Starts what `own` asks for: a private PostgreSQL + FerretDB + Redis (or a Redis HA group). */
+async function ownStack(base: string, log: (line: string) => void, redisHa: boolean): Promise<Stack & { ha?: RedisHa }> {
   const { mongoPort, redisPort, postgresPort } = stackPorts('dev');
   fs.mkdirSync(base, { recursive: true });
   const managed: Managed[] = [];
+  let ha: RedisHa | undefined;
   try {
-    log(`data tier in ${path.relative(process.cwd(), base)}: PostgreSQL :${postgresPort}, FerretDB :${mongoPort}, Redis :${redisPort}`);
+    log(`data tier in ${path.relative(process.cwd(), base)}: PostgreSQL :${postgresPort}, FerretDB :${mongoPort}, Redis :${redisPort}${redisHa ? ' (primary, replica :' + (redisPort + 1) + ', 3 sentinels)' : ''}`);
     managed.push(await startPostgres(postgresPort, path.join(base, 'postgres'), path.join(base, 'postgres.log'), { fsync: false }));
     managed.push(await startFerretdb(mongoPort, postgresUrl(postgresPort), path.join(base, 'ferretdb'), path.join(base, 'ferretdb.log')));
-    managed.push(await startRedis(redisPort, path.join(base, 'redis'), path.join(base, 'redis.log')));
+    // The HA group is kept apart from `managed`: a fault replaces its members.
+    if (redisHa) ha = await startRedisHa(redisPort, path.join(base, 'redis-ha'));
+    else managed.push(await startRedis(redisPort, path.join(base, 'redis'), path.join(base, 'redis.log')));
   } catch (error) {
+    await ha?.stop();
     for (const proc of managed.reverse()) await proc.stop();
     throw error;
   }
   return {
     mongoUri: `mongodb://127.0.0.1:${mongoPort}/shop`,
     redisUrl: `redis://127.0.0.1:${redisPort}`,
+    ...(ha ? { redisSentinels: ha.sentinels, ha } : {}),
     postgresUrl: postgresUrl(postgresPort),
     managed,
     async stop() {
+      await ha?.stop();
       for (const proc of [...managed].reverse()) await proc.stop();
     },
   };
@@ -121,7 +134,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   fs.mkdirSync(logDir, { recursive: true });
   const base = options.dataTier === 'own' ? path.join(dataDir, options.ownDir ?? 'gameday') : path.join(dataDir, 'dev');
   log('starting dependencies');
-  const stack = options.dataTier === 'own' ? await ownStack(base, log) : await ensureStack({ profile: 'dev', log });
+  const stack: Stack & { ha?: RedisHa } = options.dataTier === 'own' ? await ownStack(base, log, options.redisHa === true) : await ensureStack({ profile: 'dev', log });
   const mongoUri = withDb(stack.mongoUri, options.dbName);
   try {
     await options.beforeReplicas?.({ mongoUri, redisUrl: stack.redisUrl });
@@ -178,9 +191,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       });
     },
     faultable() {
+      if (stack.ha) return ['redis', ...stack.managed.map((m) => m.name).filter((n): n is DataComponent => n === 'postgres' || n === 'ferretdb')];
       return stack.managed.map((m) => m.name).filter((n): n is DataComponent => (DATA_COMPONENTS as readonly string[]).includes(n));
     },
     async fault(component, downMs) {
+      if (component === 'redis' && stack.ha) {
+        if (faulting.has(component)) throw new Error('redis is already down for a fault');
+        faulting.add(component);
+        try {
+          const { killedPort, primaryPort } = await stack.ha.killPrimary(downMs);
+          log(`redis primary :${killedPort} SIGKILLed; after ${downMs} ms the sentinels name :${primaryPort}; :${killedPort} restarted${primaryPort === killedPort ? '' : ' as its replica'}`);
+        } finally {
+          faulting.delete(component);
+        }
+        return;
+      }
       const index = stack.managed.findIndex((m) => m.name === component);
       if (index < 0) throw new Error(`${component} was not started by this platform (reused or external), so it cannot be faulted`);
       if (faulting.has(component)) throw new Error(`${component} is already down for a fault`);

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { ensureRedis } from './stack.js';
 import { hasCommand, startManaged, waitForPort, type Managed } from './procs.js';
 
@@ -32,8 +33,32 @@ export interface RedisHa {
   replica: Managed;
   sentinelProcs: Managed[];
   managed: Managed[];
+  /**
+   * Chaos: SIGKILLs whichever server the sentinels call primary now, waits
+   * `downMs`, then starts it again on its port and data folder as a replica of
+   * the primary the sentinels chose meanwhile (or as primary if none was chosen
+   * yet). Resolves with the ports before and after.
+   */
+  killPrimary(downMs: number): Promise<{ killedPort: number; primaryPort: number }>;
   /** Stops sentinels first (no failover while the servers stop), then the servers. */
   stop(): Promise<void>;
+}
+
+/** The primary's port as the first sentinel that answers sees it now. */
+export async function primaryPortNow(sentinelPorts: number[]): Promise<number> {
+  for (const port of sentinelPorts) {
+    const sentinel = new Redis({ host: '127.0.0.1', port, lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      await sentinel.connect();
+      const answer = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', SENTINEL_MASTER_NAME)) as [string, string] | null;
+      if (answer) return Number(answer[1]);
+    } catch {
+      // the next sentinel
+    } finally {
+      sentinel.disconnect();
+    }
+  }
+  throw new Error(`no sentinel on ports ${sentinelPorts.join(', ')} named a primary`);
 }
 
 /** Ports of an HA group at `base`. */
@@ -81,16 +106,35 @@ export async function startRedisHa(base: number, dir: string, options: RedisHaOp
       ].join('\n'));
       sentinelProcs.push(await start(`sentinel-${i}`, 'redis-sentinel', [conf], port));
     }
+    // The servers by port; a killed one is replaced here (and in `managed`) when it starts again.
+    const servers = new Map<number, { name: string; proc: Managed }>([[primaryPort, { name: 'redis-primary', proc: primary }], [replicaPort, { name: 'redis-replica', proc: replica }]]);
     const stopAll = async () => {
       for (const proc of [...sentinelProcs].reverse()) await proc.stop();
-      await replica.stop();
-      await primary.stop();
+      for (const { proc } of [...servers.values()].reverse()) await proc.stop();
+    };
+    const killPrimary = async (downMs: number) => {
+      const killedPort = await primaryPortNow(sentinelPorts);
+      const member = servers.get(killedPort);
+      if (!member) throw new Error(`the sentinels name 127.0.0.1:${killedPort} as primary, which this group did not start`);
+      const exited = new Promise<void>((resolve) => (member.proc.child.exitCode !== null ? resolve() : member.proc.child.once('exit', () => resolve())));
+      member.proc.child.kill('SIGKILL');
+      await exited;
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      const now = await primaryPortNow(sentinelPorts).catch(() => killedPort);
+      const follow = now === killedPort ? [] : ['--replicaof', '127.0.0.1', String(now)];
+      const index = managed.indexOf(member.proc);
+      const proc = await start(member.name, server, [...redisArgs(killedPort, '{dir}'), ...follow], killedPort);
+      managed.splice(managed.indexOf(proc), 1);
+      if (index >= 0) managed[index] = proc;
+      servers.set(killedPort, { name: member.name, proc });
+      return { killedPort, primaryPort: now };
     };
     return {
       primaryPort, replicaPort, sentinelPorts,
       sentinels: sentinelPorts.map((p) => `127.0.0.1:${p}`).join(','),
       url: `redis://127.0.0.1:${primaryPort}`,
       primary, replica, sentinelProcs, managed,
+      killPrimary,
       stop: stopAll,
     };
   } catch (error) {

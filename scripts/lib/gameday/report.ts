@@ -9,6 +9,8 @@ import type { Thresholds } from './verdict.js';
 
 export interface GamedayReport {
   mode: 'local' | 'kubernetes';
+  /** `sentinel`: primary + replica + 3 sentinels, and the Redis fault kills the primary (failover). */
+  redis?: 'single' | 'sentinel';
   startedAt: string;
   durationS: number;
   targetRps: number;
@@ -91,7 +93,7 @@ export function summaryText(report: GamedayReport): string {
     `  latency p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`,
     `  checkout: ${report.checkout.available ? `acknowledged ${report.checkout.acknowledged}, persisted ${report.checkout.persisted}, lost ${report.checkout.lost}, duplicate charges ${report.checkout.duplicateCharges}, shipped ${report.checkout.shipped}` : 'NOT DEPLOYED (skipped; lost and duplicate charges are 0 by absence)'}`,
     `  inventory: oversold ${report.inventory.oversoldUnits} units; invariant ${report.inventory.invariantOk === null ? 'not checked' : report.inventory.invariantOk ? 'holds' : 'VIOLATED'}`,
-    `  chaos: ${report.chaos.kills} replica actions, ${report.chaos.faults} data-tier faults, slowest recovery ${report.recoveryS.max} s, ${report.recoveryS.unrecovered} not recovered`,
+    `  chaos: ${report.chaos.kills} replica actions, ${report.chaos.faults} data-tier faults${report.redis === 'sentinel' ? ' (Redis: primary SIGKILLed, Sentinel failover)' : ''}, slowest recovery ${report.recoveryS.max} s, ${report.recoveryS.unrecovered} not recovered`,
     ...report.reasons.map((r) => `  FAIL: ${r}`),
     ...report.notices.map((n) => `  note: ${n}`),
   ].join('\n');

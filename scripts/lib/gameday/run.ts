@@ -30,6 +30,8 @@ export interface GamedayOptions {
   redisDownMs: number;
   /** Also stop FerretDB once (at 70 %) for this long; 0 = no. */
   ferretdbDownMs: number;
+  /** Redis as in prod (primary, replica, 3 sentinels): the Redis fault SIGKILLs the primary and Sentinel fails over. */
+  redisHa?: boolean;
   thresholds: Thresholds;
   seedProducts: number;
   thinkMs: number;
@@ -50,6 +52,7 @@ export async function runGameday(options: GamedayOptions): Promise<{ report: Gam
     portOffset: options.portOffset,
     dataTier: 'own',
     ownDir: 'gameday',
+    redisHa: options.redisHa === true,
     dbName,
     stateDir: path.join(dataDir, 'gameday', 'state'),
     beforeReplicas: async ({ mongoUri, redisUrl }) => {
@@ -105,6 +108,7 @@ export async function runGameday(options: GamedayOptions): Promise<{ report: Gam
     if (db.stockInvariant.ok === undefined) notices.push(`inventory invariant not checked: ${db.stockInvariant.detail}`);
     report = {
       mode: 'local',
+      redis: options.redisHa ? 'sentinel' : 'single',
       startedAt: load.startedAt,
       durationS: load.durationS,
       targetRps: options.rps,
