@@ -10,9 +10,9 @@ const metrics = createMetrics('checkout');
 const health = new Health();
 
 const connection = await connectMongo(config.MONGODB_URI, { logger, serverSelectionTimeoutMs: 2_000 });
-const redis = await connectRedis(createRedis(config.REDIS_URL, logger));
+const redis = await connectRedis(createRedis(config, logger));
 const models = await createCheckoutModels(connection);
-const queue = createQueue<FulfillmentJob>({ name: 'fulfillment', redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, logger, metrics });
+const queue = createQueue<FulfillmentJob>({ name: 'fulfillment', redisUrl: config.REDIS_URL, redis: config, prefix: config.QUEUE_PREFIX, logger, metrics });
 addCheckoutChecks(health, connection, redis);
 
 const checkout = createCheckoutApp({ config, logger, metrics, health, connection, models, redis, queue });

@@ -9,7 +9,7 @@ const metrics = createMetrics('customers');
 const health = new Health();
 
 const connection = await connectMongo(config.MONGODB_URI, { logger, serverSelectionTimeoutMs: 2_000 });
-const redis = await connectRedis(createRedis(config.REDIS_URL, logger));
+const redis = await connectRedis(createRedis(config, logger));
 const models = await createCustomersModels(connection);
 addCustomersChecks(health, connection, redis);
 

@@ -12,7 +12,7 @@ const health = new Health();
 const connection: Connection = await connectMongo(config.MONGODB_URI, { logger, serverSelectionTimeoutMs: 2_000 });
 const models = await createFulfillmentModels(connection);
 const queue = createQueue<FulfillmentJob>({
-  name: 'fulfillment', redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, logger, metrics,
+  name: 'fulfillment', redisUrl: config.REDIS_URL, redis: config, prefix: config.QUEUE_PREFIX, logger, metrics,
   limiter: { max: config.FULFILLMENT_RATE_MAX, duration: config.FULFILLMENT_RATE_WINDOW_MS },
   lockDurationMs: config.FULFILLMENT_LOCK_MS,
 });

@@ -6,6 +6,7 @@ import Bull from 'bull';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import { redisConnectionOptions, type RedisConnectionConfig } from './redis.js';
 import { withTimeout } from './timeout.js';
 
 export type Queue<T = unknown> = Bull.Queue<T>;
@@ -15,6 +16,12 @@ export interface QueueOptions {
   /** Queue name, e.g. 'fulfillment'. */
   name: string;
   redisUrl: string;
+  /**
+   * The service's config (REDIS_URL and, when set, REDIS_SENTINELS): with it the
+   * queue's connections find the primary through Sentinel and follow a failover,
+   * like the kit's other clients. Without it, `redisUrl` alone.
+   */
+  redis?: RedisConnectionConfig;
   logger: Logger;
   metrics?: Metrics;
   /** Key prefix in Redis (tests use one per file). */
@@ -36,7 +43,13 @@ export interface QueueOptions {
 export function createQueue<T = unknown>(options: QueueOptions): Queue<T> {
   const { logger } = options;
   const clients: Redis[] = [];
-  const base: RedisOptions = { connectTimeout: 2_000, retryStrategy: (attempt) => Math.min(attempt * 200, 2_000) };
+  const base: RedisOptions = {
+    ...redisConnectionOptions(options.redis ?? options.redisUrl),
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    // A demoted primary answers writes with READONLY: reconnect (through Sentinel, to the new primary).
+    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
+  };
   const queue = new Bull<T>(options.name, {
     prefix: options.prefix ?? 'bull',
     defaultJobOptions: options.defaultJobOptions,
@@ -45,7 +58,7 @@ export function createQueue<T = unknown>(options: QueueOptions): Queue<T> {
     createClient(type) {
       // Bull's blocking and subscriber connections must retry without limit; the command client fails fast.
       const extra: RedisOptions = type === 'client' ? { maxRetriesPerRequest: 1, commandTimeout: 2_000 } : { maxRetriesPerRequest: null, enableReadyCheck: false };
-      const client = new Redis(options.redisUrl, { ...base, ...extra });
+      const client = new Redis({ ...base, ...extra });
       clients.push(client);
       let warned = false;
       client.on('error', (error) => {

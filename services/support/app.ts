@@ -1,8 +1,7 @@
-import Bull, { type Queue } from 'bull';
 import type Koa from 'koa';
 import type { Connection } from 'mongoose';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { createKoaApp, createLocker, createSweeper, customerTokenKey, pingMongo, pingRedis, SharedCache, systemClock, type Clock, type Health, type Logger, type Metrics, type Redis, type Sweeper } from '../kit/index.js';
+import { createKoaApp, createLocker, createQueue, createSweeper, customerTokenKey, pingMongo, pingRedis, SharedCache, systemClock, type Clock, type Health, type Logger, type Metrics, type Queue, type Redis, type Sweeper } from '../kit/index.js';
 import { createSupportClients, type SupportClients } from './clients.js';
 import type { SupportConfig } from './config.js';
 import type { SupportModels } from './models.js';
@@ -47,9 +46,8 @@ export function createSupportApp(deps: SupportAppDeps): SupportApp {
     freshMs: config.SUPPORT_FAQ_CACHE_FRESH_MS, revalidateMs: config.SUPPORT_FAQ_CACHE_REVALIDATE_MS, staleIfErrorMs: config.SUPPORT_FAQ_CACHE_STALE_IF_ERROR_MS,
   });
   const clients = deps.clients ?? createSupportClients({ checkoutUrl: config.CHECKOUT_URL, timeoutMs: config.SUPPORT_CALL_TIMEOUT_MS, logger, metrics });
-  // Bull makes its own connections (a blocking one among them), so it gets the URL, not our client.
-  const queue = new Bull<Mail>('support-mail', config.REDIS_URL, { prefix: `bull:${namespace}` });
-  queue.on('error', (error) => logger.warn({ err: error }, 'support-mail queue error'));
+  // Bull makes its own connections (a blocking one among them): the kit's queue gives them bounded timeouts and Sentinel.
+  const queue = createQueue<Mail>({ name: 'support-mail', redisUrl: config.REDIS_URL, redis: config, prefix: `bull:${namespace}`, logger, metrics });
   queue.on('failed', (job, error) => logger.warn({ err: error, outboxId: job.data.outboxId, attempts: job.attemptsMade }, 'mail failed'));
   if (config.SUPPORT_MAIL_WORKER) startMailWorker(queue, deps.mailer ?? simulatedMailer(logger.child({ module: 'mailer' })));
   const relay = createSweeper({

@@ -9,9 +9,9 @@ const metrics = createMetrics('support');
 const health = new Health();
 
 const connection = await connectMongo(config.MONGODB_URI, { logger, serverSelectionTimeoutMs: 2_000 });
-const redis = await connectRedis(createRedis(config.REDIS_URL, logger));
+const redis = await connectRedis(createRedis(config, logger));
 // A subscribed connection can do nothing else, and must wait through blips rather than fail.
-const subscriber = await connectRedis(createRedis(config.REDIS_URL, logger, { enableOfflineQueue: true, commandTimeout: undefined }));
+const subscriber = await connectRedis(createRedis(config, logger, { enableOfflineQueue: true, commandTimeout: undefined }));
 const models = await createSupportModels(connection);
 addSupportChecks(health, connection, redis);
 

@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import { connectMongo, connectRedis, createRedis, loadConfig, type Clock, type Redis } from '../../services/kit/index.js';
+import { closeQueue, connectMongo, connectRedis, createRedis, loadConfig, type Clock, type Redis } from '../../services/kit/index.js';
 import { supportConfigShape } from '../../services/support/config.js';
 import { createSupportModels, type SupportModels } from '../../services/support/models.js';
 import { createSupportApp, type SupportApp } from '../../services/support/app.js';
@@ -42,7 +42,7 @@ export async function startSupport(options: { dbName: string; namespace?: string
     async close() {
       await support.relay.stop();
       await support.cache.stop();
-      await support.queue.close();
+      await closeQueue(support.queue, 3_000).catch(() => undefined);
       await support.clients.close();
       health.close();
       await Promise.all([redis.quit(), subscriber.quit()]);
