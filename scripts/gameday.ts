@@ -2,10 +2,12 @@
  * `npm run gameday -- --duration 60`: the platform under shopper load and chaos,
  * then a verdict from the databases. Exit code 0 = pass, 1 = fail, 2 = could not run.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './lib/gameday/verdict.js';
 import { runGameday } from './lib/gameday/run.js';
+import { runKubeGameday } from './lib/gameday/kube.js';
 import { summaryText } from './lib/gameday/report.js';
 import { parseDuration } from './lib/chaos/plan.js';
 
@@ -22,6 +24,12 @@ reports/gameday/<timestamp>/{report.json,report.html} and prints a summary.
   --kill-every 5s        a replica SIGTERMed or SIGKILLed this often (blast radius: 1 per service)
   --redis-down 3s        stop Redis once at 40 % of the run for this long (0 = never)
   --ferretdb-down 0      stop FerretDB once at 70 % of the run for this long (0 = never)
+  --kubernetes           against a cluster (current kubeconfig) instead of local replicas;
+                         needs --base-url, --mongo-uri, --redis-url, --admin-token-file
+                         (npm run cluster -- gameday fills them in for the local cluster)
+    --base-url URL       the Ingress controller's address
+    --namespace shop-dev --selector app.kubernetes.io/part-of=shop   pods chaos may act on
+    --data-namespace NS  data-tier faults delete pods labelled app=redis / app=ferretdb there
   --redis-ha             Redis as in prod: primary, replica, 3 sentinels; the Redis fault
                          then SIGKILLs the primary (Sentinel fails over), restarted as replica
   --think 300ms          mean shopper think time
@@ -51,6 +59,14 @@ async function main(): Promise<number> {
       'redis-down': { type: 'string', default: '3s' },
       'ferretdb-down': { type: 'string', default: '0' },
       'redis-ha': { type: 'boolean', default: false },
+      kubernetes: { type: 'boolean', default: false },
+      'base-url': { type: 'string' },
+      namespace: { type: 'string', default: 'shop-dev' },
+      selector: { type: 'string', default: 'app.kubernetes.io/part-of=shop' },
+      'data-namespace': { type: 'string' },
+      'mongo-uri': { type: 'string' },
+      'redis-url': { type: 'string' },
+      'admin-token-file': { type: 'string' },
       think: { type: 'string', default: '300ms' },
       'seed-products': { type: 'string', default: '300' },
       out: { type: 'string' },
@@ -79,7 +95,7 @@ async function main(): Promise<number> {
   const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
   const tty = process.stdout.isTTY;
   let lastPrinted = 0;
-  const { report, dir } = await runGameday({
+  const common = {
     durationS: num(values.duration, '--duration', 1, 3600),
     rps: num(values.rps, '--rps', 0.1, 10_000),
     replicas: num(values.replicas, '--replicas', 1, 8),
@@ -93,14 +109,33 @@ async function main(): Promise<number> {
     thresholds,
     outRoot: values.out,
     log,
-    progress: (line) => {
+    progress: (line: string) => {
       if (tty) process.stdout.write(`\r\x1b[2K${line}`);
       else if (Date.now() - lastPrinted >= 10_000) {
         lastPrinted = Date.now();
         log(line);
       }
     },
-  });
+  };
+  let result: Awaited<ReturnType<typeof runGameday>>;
+  if (values.kubernetes) {
+    const need = (name: 'base-url' | 'mongo-uri' | 'redis-url' | 'admin-token-file') => {
+      const value = values[name];
+      if (!value) throw new Error(`--kubernetes needs --${name}`);
+      return value;
+    };
+    result = await runKubeGameday({
+      ...common,
+      baseUrl: need('base-url'),
+      mongoUri: need('mongo-uri'),
+      redisUrl: need('redis-url'),
+      adminToken: fs.readFileSync(need('admin-token-file'), 'utf8').trim(),
+      namespace: values.namespace,
+      selector: values.selector,
+      dataNamespace: values['data-namespace'],
+    });
+  } else result = await runGameday(common);
+  const { report, dir } = result;
   if (tty) process.stdout.write('\n');
   console.log(`\n${summaryText(report)}\n  report: ${path.relative(process.cwd(), path.join(dir, 'report.html'))} (and report.json)`);
   return report.verdict === 'pass' ? 0 : 1;

@@ -1,4 +1,4 @@
-// npm run cluster -- up [--stage 1|2|3] | down | status | logs COMPONENT | kubeconfig | verify | image [REF] | gameday
+// npm run cluster -- up [--stage 1|2|3] | down | status | logs COMPONENT | kubeconfig | verify | image [REF] | dev | gameday [gameday options]
 //
 // A real single-node Kubernetes on this machine, built from sources it can reach
 // (Go module proxy, Debian packages). See docs/cluster.md for what each stage
@@ -14,6 +14,7 @@
 //   verify      checks that prove the stage works (server-side dry-run, DNS, Service, ...).
 //   image [REF] build the project's image from its Dockerfile (buildah, local base) and import it.
 //   dev         run k8s/dev for real: images, local data tier (FerretDB, Redis), Secret, apply, wait.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminKubeconfig, net, paths, repoRoot, scriptDir, versions } from './config.js';
@@ -170,11 +171,33 @@ function appImage(ref: string | undefined): void {
   say(`image ${ref} ready`);
 }
 
-function gameday(): void {
-  const candidates = ['scripts/gameday.ts', 'scripts/gameday/main.ts'].map((p) => join(repoRoot, p));
-  const entry = candidates.find((p) => existsSync(p));
-  if (!entry) throw new ClusterError('no gameday script in this repo yet (scripts/gameday*): nothing to run');
-  throw new ClusterError(`gameday in Kubernetes mode is not wired up yet (found ${entry}); see docs/cluster.md`);
+/**
+ * `gameday [gameday options]`: k8s/dev on this cluster (deployed first if it is
+ * not), shoppers through the Ingress controller, Kubernetes-mode chaos, the
+ * verdict from the local data tier (reached at its ClusterIPs from the node).
+ */
+async function gameday(args: string[]): Promise<void> {
+  if (!pidOf('kubelet')) throw new ClusterError('no node running: `npm run cluster -- up --stage 3` first');
+  const namespace = 'shop-dev';
+  let deployed = '';
+  try {
+    deployed = kubectl(['-n', namespace, 'get', 'deploy', '-o', 'name']).trim();
+  } catch {
+    // no namespace yet
+  }
+  if (!deployed) {
+    say('k8s/dev is not deployed yet: deploying it first (npm run cluster -- dev)');
+    await deployDev();
+  }
+  const clusterIp = (svc: string) => kubectl(['-n', 'local-data', 'get', 'svc', svc, '-o', 'jsonpath={.spec.clusterIP}']).trim();
+  const gamedayArgs = [
+    '--kubernetes', '--base-url', 'http://10.88.0.1:30080', '--namespace', namespace, '--data-namespace', 'local-data',
+    '--mongo-uri', `mongodb://${clusterIp('ferretdb')}:27017/shop`, '--redis-url', `redis://${clusterIp('redis')}:6379`,
+    '--admin-token-file', join(paths.state, 'admin-token'), ...args,
+  ];
+  say(`gameday: ${gamedayArgs.join(' ')}`);
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'gameday.ts'), ...gamedayArgs], { stdio: 'inherit', env: { ...process.env, KUBECONFIG: adminKubeconfig } });
+  if (child.status !== 0) throw new ClusterError(`gameday ${child.status === 1 ? 'verdict: FAIL' : 'could not run'} (exit ${child.status})`);
 }
 
 async function main(): Promise<void> {
@@ -202,7 +225,7 @@ async function main(): Promise<void> {
     case 'image':
       return appImage(rest[0]);
     case 'gameday':
-      return gameday();
+      return gameday(rest);
     default:
       console.log('usage: npm run cluster -- up [--stage 1|2|3] | down | status | logs [COMPONENT] | kubeconfig | verify | image [REF] | dev | gameday');
       process.exitCode = cmd ? 2 : 0;
