@@ -12,6 +12,7 @@ import { relayOutbox, type FulfillmentJob } from './domain/outbox.js';
 import { createSimulatedProvider, type PaymentAdapter, type PaymentKnobs } from './domain/payments.js';
 import { recoverOrders } from './domain/recovery.js';
 import { createCheckoutRouter } from './routes.js';
+import { checkoutApiDoc } from './openapi.js';
 
 export interface CheckoutAppDeps {
   config: CheckoutConfig;
@@ -78,6 +79,7 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
     },
     runRecovery: () => recovery.runOnce(),
   });
+  checkoutApiDoc().serve(router);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return { app, sweepers: { recovery, outbox, keys }, clients, deps, hooks, close: () => clearInterval(poll) };

@@ -9,15 +9,15 @@ import { outcomeError, placeOrder, type CheckoutDeps } from './domain/checkout.j
 import { isCursor, listOrders, toOrderView } from './domain/orders.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
-const checkoutBody = z
+export const checkoutBody = z
   .object({
     email: z.string().trim().email().max(254),
     shippingAddress: z.object({ name: text(200), line1: text(200), line2: text(200).optional(), city: text(100), postalCode: text(20), country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code') }).strict(),
   })
   .strict();
-const orderParams = z.object({ id: z.string().regex(/^o_[A-Za-z0-9_-]{1,64}$/, 'must be an order id') }).strict();
-const STATUSES = ['pending', 'paid', 'fulfilling', 'shipped', 'payment_failed', 'cancelled'] as const;
-const listQuery = z
+export const orderParams = z.object({ id: z.string().regex(/^o_[A-Za-z0-9_-]{1,64}$/, 'must be an order id') }).strict();
+export const STATUSES = ['pending', 'paid', 'fulfilling', 'shipped', 'payment_failed', 'cancelled'] as const;
+export const listQuery = z
   .object({
     status: z.enum(STATUSES).optional(),
     customerId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
@@ -26,7 +26,8 @@ const listQuery = z
     limit: z.coerce.number().int().min(1).max(100).default(20),
   })
   .strict();
-const statusBody = z.object({ status: z.enum(['fulfilling', 'shipped']) }).strict();
+export const statusBody = z.object({ status: z.enum(['fulfilling', 'shipped']) }).strict();
+export const paymentSimulatorBody = z.object({ outage: z.boolean() }).strict();
 const cartTokenHeader = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a cart token');
 
 export interface CheckoutRouteDeps extends CheckoutDeps {
@@ -118,7 +119,7 @@ export function createCheckoutRouter(deps: CheckoutRouteDeps): Router {
   });
 
   router.put('/api/checkout/admin/payment-simulator', admin, async (ctx) => {
-    const { outage } = validate(z.object({ outage: z.boolean() }).strict(), ctx.request.body, 'body');
+    const { outage } = validate(paymentSimulatorBody, ctx.request.body, 'body');
     await deps.setPaymentOutage(outage);
     ctx.body = { outage };
   });

@@ -7,6 +7,7 @@ import type { CustomersModels } from './models.js';
 import { createPasswordHasher, type PasswordHasher } from './domain/passwords.js';
 import { createSignInLimiter } from './domain/limiter.js';
 import { createCustomersRouter } from './routes.js';
+import { customersApiDoc } from './openapi.js';
 
 export interface CustomersAppDeps {
   config: CustomersConfig;
@@ -48,6 +49,7 @@ export function createCustomersApp(input: CustomersAppDeps): CustomersApp {
     tokenTtlS: config.CUSTOMER_TOKEN_TTL_S,
     clients,
   });
+  customersApiDoc().serve(router);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return { app, clients };

@@ -8,9 +8,9 @@ import { getCustomer, refreshSession, signIn, signOut, signUp, type AccountDeps 
 const email = z.string().trim().max(254).email('must be an email address');
 // 8..128 characters; the upper bound keeps one scrypt call bounded, not the password weak.
 const password = z.string().min(8, 'must be at least 8 characters').max(128);
-const signUpBody = z.object({ email, password, name: z.string().trim().min(1).max(120).optional() }).strict();
-const signInBody = z.object({ email, password: z.string().min(1).max(128) }).strict();
-const ordersQuery = z.object({ cursor: z.string().regex(/^[A-Za-z0-9_.:=-]{1,200}$/, 'must be a cursor from nextCursor').optional(), limit: z.coerce.number().int().min(1).max(100).optional() }).strict();
+export const signUpBody = z.object({ email, password, name: z.string().trim().min(1).max(120).optional() }).strict();
+export const signInBody = z.object({ email, password: z.string().min(1).max(128) }).strict();
+export const ordersQuery = z.object({ cursor: z.string().regex(/^[A-Za-z0-9_.:=-]{1,200}$/, 'must be a cursor from nextCursor').optional(), limit: z.coerce.number().int().min(1).max(100).optional() }).strict();
 const cartTokenHeader = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a cart token');
 
 export interface CustomersRouteDeps extends AccountDeps {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { createHttpClient, createKoaApp, notFound, requireAdmin, validate, type HttpClient, type Health, type Logger, type Metrics, type Queue } from '../kit/index.js';
 import type { FulfillmentConfig } from './config.js';
 import type { FulfillmentModels } from './models.js';
+import { fulfillmentApiDoc } from './openapi.js';
 import { createSimulatedCarrier, fulfil, type Carrier, type FulfilDeps } from './domain/fulfil.js';
 
 export interface FulfillmentJob {
@@ -34,7 +35,7 @@ export interface FulfillmentApp {
 }
 
 const BOARD = '/api/fulfillment/admin/queues';
-const jobParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a job id') }).strict();
+export const jobParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a job id') }).strict();
 
 /**
  * The worker and its small HTTP side: health, metrics, the bull-board
@@ -74,6 +75,10 @@ export function createFulfillmentApp(input: FulfillmentAppDeps): FulfillmentApp 
   });
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
+  // The document sits outside the admin prefix, where the other services serve theirs.
+  const docs = new Router({ prefix: '/api/fulfillment' });
+  fulfillmentApiDoc().serve(docs);
+  app.use(docs.routes());
 
   return {
     app,

@@ -8,6 +8,7 @@ import type { SupportModels } from './models.js';
 import { relayOutbox, simulatedMailer, startMailWorker, type Mail, type Mailer } from './domain/outbox.js';
 import { createFaqRouter } from './routes/faq.js';
 import { createTicketRouter } from './routes/tickets.js';
+import { supportApiDoc } from './openapi.js';
 
 export interface SupportAppDeps {
   config: SupportConfig;
@@ -66,6 +67,7 @@ export function createSupportApp(deps: SupportAppDeps): SupportApp {
     adminToken: config.ADMIN_TOKEN,
     createLimiter: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${namespace}:tickets-per-client`, points: config.SUPPORT_TICKETS_PER_CLIENT, duration: config.SUPPORT_TICKETS_WINDOW_S }),
   });
+  supportApiDoc().serve(tickets);
   for (const router of [faq, tickets]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));

@@ -5,7 +5,9 @@ import type Router from '@koa/router';
 import request from 'supertest';
 import { createRouteClassifier, DEFAULT_ROUTE_CLASSES, ManualClock } from '../../services/kit/index.js';
 import { uniqueName } from '../helpers/env.js';
-import { startCartStack } from '../cart/helpers.js';
+import { startCheckoutStack } from '../checkout/helpers.js';
+import { startCustomers } from '../customers/helpers.js';
+import { startSupport } from '../support/helpers.js';
 
 /** A service app to walk, with sample values for its route parameters (anything else gets `x`). */
 interface Walked {
@@ -21,8 +23,10 @@ function routesOf(app: Koa): Array<{ method: string; path: string }> {
 }
 
 const classify = createRouteClassifier(DEFAULT_ROUTE_CLASSES);
-const stack = await startCartStack({ dbName: uniqueName(import.meta.url), clock: new ManualClock(Date.now()) });
-after(() => stack.close());
+const stack = await startCheckoutStack({ dbName: uniqueName(import.meta.url), clock: new ManualClock(Date.now()) });
+const customers = await startCustomers({ dbName: uniqueName(import.meta.url) });
+const support = await startSupport({ dbName: uniqueName(import.meta.url) });
+after(() => Promise.all([stack.close(), customers.close(), support.close()]));
 
 test('when every registered route of every service is called, then public browse reads carry the shared cache policy with an ETag (304 on revalidation) and everything else is no-store', async () => {
   const product = await stack.catalog.createProduct({ sku: 'SKU-WALK-1', slug: 'walk-kettle', name: 'Kettle', price: { amount: 1999, currency: 'EUR' } });
@@ -31,6 +35,10 @@ test('when every registered route of every service is called, then public browse
     { name: 'catalog', app: stack.catalog.app, params: { idOrSlug: product.slug } },
     { name: 'cart', app: stack.cart.app },
     { name: 'inventory', app: stack.inv.app, params: { sku: 'SKU-WALK-1' } },
+    { name: 'checkout', app: stack.checkout.app },
+    { name: 'fulfillment', app: stack.fulfillment.app },
+    { name: 'customers', app: customers.app },
+    { name: 'support', app: support.app },
   ];
   let publicReads = 0;
   let walked = 0;
