@@ -12,6 +12,8 @@
  * 4. doorbuster: BENCH_DOOR_ATTEMPTS (5,000) adds of a limited SKU with 50 units, each from its own cart.
  * 5. cold catalog pages: 10,000 products, a catalog without a cache; first page,
  *    a cursor page, category + sort, `q` search.
+ * 6. checkout: POST /api/checkout of a 3-line cart (fresh cart and Idempotency-Key each
+ *    time) at 8 connections, then the fulfillment worker's jobs/s on those orders.
  * `--quick` (or BENCH_QUICK=1): 1 round of 4 s, 20,000 carts, 1,000 attempts: a few minutes in all.
  * Prints one JSON line per benchmark and writes reports/bench.json.
  */
@@ -24,6 +26,7 @@ import { dataDir, repoRoot } from './lib/paths.js';
 import { waitForPort } from './lib/procs.js';
 import { benchAddToCart } from './lib/bench-cart.js';
 import { benchEdge } from './lib/bench-edge.js';
+import { benchCheckout, benchWorker } from './lib/bench-checkout.js';
 import { burstAddToCart, seedCarts, seedGuestCarts, timeColdPages } from './lib/bench-data.js';
 import { demoProducts } from './lib/demo-catalog.js';
 
@@ -33,7 +36,7 @@ const durationS = Number(process.env.BENCH_DURATION_S ?? (quick ? 4 : 8));
 const scaleCarts = Number(process.env.BENCH_SCALE_CARTS ?? (quick ? 20_000 : 100_000));
 const doorAttempts = Number(process.env.BENCH_DOOR_ATTEMPTS ?? (quick ? 1_000 : 5_000));
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-/** `catalog`, `cart` or `edge` to run one benchmark only. */
+/** `catalog`, `cart`, `edge` or `checkout` to run one benchmark only. */
 const only = process.env.BENCH_ONLY;
 const adminToken = 'bench-admin-token-0123456789';
 /** Service ports of this run, shifted with STACK_PORT_OFFSET like the stack's so checkouts can bench side by side. */
@@ -99,6 +102,34 @@ async function post(url: string, body: unknown, method = 'POST'): Promise<Record
   return (await response.json()) as Record<string, unknown>;
 }
 
+/** Checkout of a 3-line cart, then the worker's rate on the orders it made (6.). */
+async function checkoutBench(env: Record<string, string>, catalog: string, inventory: string, cart: string, runId: string): Promise<Record<string, unknown>[]> {
+  const prefix = `bench_${runId}`;
+  // Edge rules off for these two (as in the service tests): the load comes from one address.
+  const serviceEnv = { ...env, QUEUE_PREFIX: prefix, EDGE_EXEMPT_CIDRS: '127.0.0.0/8' };
+  const { url: checkout } = await startService('checkout', port(7), { ...serviceEnv, CART_URL: cart, INVENTORY_URL: inventory });
+  const products = [];
+  for (let i = 0; i < 3; i += 1) products.push(String((await post(`${catalog}/api/catalog/products`, { sku: `CO-${runId}-${i}`, slug: `co-${runId}-${i}`, name: `Checkout item ${i}`, price: { amount: 1000 + i, currency: 'EUR' }, maxPerOrder: 1000 })).id));
+  const checkoutConnections = 8;
+  const samples: Sample[] = [];
+  let requests = 0;
+  for (let round = 1; round <= rounds; round += 1) {
+    const r = await benchCheckout({ cartUrl: cart, checkoutUrl: checkout, productIds: products, durationS, connections: checkoutConnections, carts: durationS * 150 });
+    samples.push({ rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors });
+    requests += r.requests - r.errors;
+    console.log(`round ${round}/${rounds}: checkout ${r.rps} rps p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms (${r.errors} errors of ${r.requests})`);
+  }
+  const c = summarize(samples);
+  // The worker starts once every order is paid and in the outbox: its rate is not mixed with checkout's load. Bull's limiter is lifted (its default 50/s would be the figure).
+  await startService('fulfillment', port(8), { ...serviceEnv, CHECKOUT_URL: checkout, FULFILLMENT_RATE_MAX: '100000' });
+  const worker = await benchWorker({ redisUrl: env.REDIS_URL ?? '', prefix, expected: requests, timeoutS: 120 });
+  console.log(`fulfillment worker: ${worker.jobs} jobs in ${worker.seconds} s (${worker.failed} failed)`);
+  return [
+    { bench: 'checkout.complete', cartLines: 3, connections: checkoutConnections, rps: c.rps, p50Ms: c.p50Ms, p99Ms: c.p99Ms, errors: c.errors, durationS, rounds },
+    { bench: 'fulfillment.worker', jobs: worker.jobs, failed: worker.failed, jobsPerS: worker.jobsPerS, seconds: worker.seconds, concurrency: 4, rateLimit: 'off' },
+  ];
+}
+
 async function main(): Promise<void> {
   console.log(`bench: ${rounds} rounds x ${durationS} s per target, ${connections} connections (BENCH_ROUNDS, BENCH_DURATION_S, BENCH_CONNECTIONS)`);
   const stack = await ensureStack({ profile: 'bench' });
@@ -115,6 +146,12 @@ async function main(): Promise<void> {
     const edge = () => benchEdge({ startService, env, productPath: `/api/catalog/products/${String(product.id)}`, basePort: 9520 + Number(process.env.STACK_PORT_OFFSET ?? 0), rounds, durationS, connections });
     if (only === 'edge') {
       for (const line of await edge()) console.log(JSON.stringify(line));
+      return;
+    }
+    if (only === 'checkout') {
+      const { url: inventory } = await startService('inventory', port(2), env);
+      const { url: cart } = await startService('cart', port(3), { ...env, CATALOG_URL: catalog, INVENTORY_URL: inventory });
+      for (const line of await checkoutBench(env, catalog, inventory, cart, runId)) console.log(JSON.stringify(line));
       return;
     }
     const bodyText = await (await fetch(productUrl)).text();
@@ -208,6 +245,7 @@ async function main(): Promise<void> {
       lines.push({ bench: 'catalog.list.cold', products: products.length, requests: times.length, p50Ms: pct(0.5), p99Ms: pct(0.99), medianMsByPage: perPage, target: 100 });
     }
 
+    if (!only) lines.push(...(await checkoutBench(env, catalog, inventory, cart, runId)));
     if (!only) lines.push(...(await edge()));
     for (const line of lines) console.log(JSON.stringify(line));
     fs.mkdirSync(path.join(repoRoot, 'reports'), { recursive: true });

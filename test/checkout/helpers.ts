@@ -47,11 +47,13 @@ export interface CheckoutStack extends CartStack {
  * the same queue (its worker is not started unless the test starts it). Each
  * part has its own database and Redis key prefix.
  */
-export async function startCheckoutStack(options: { dbName: string; clock: Clock; env?: Record<string, string> }): Promise<CheckoutStack> {
+export async function startCheckoutStack(options: { dbName: string; clock: Clock; env?: Record<string, string>; redisUrl?: string; fulfillmentEnv?: Record<string, string> }): Promise<CheckoutStack> {
   // Every test shopper comes from 127.0.0.1, so the guest per-client cap (test/cart/guest-policy.test.ts) would count them as one.
   const stack = await startCartStack({ dbName: `${options.dbName}_c`, clock: options.clock, env: { CART_LIMITED_MAX_PER_CLIENT: '100000' } });
   const cartServer = await listen(stack.cart.app.callback());
-  const { mongoUri, redisUrl } = testServers();
+  const { mongoUri } = testServers();
+  // Checkout's locks and the fulfillment queue; a test that stops Redis passes its own server here (cart and inventory keep the shared one).
+  const redisUrl = options.redisUrl ?? testServers().redisUrl;
   const config = loadConfig(checkoutConfigShape, {
     // These tests are about the service, not edge protection (test/edge/): every client is exempt from bot rules, limits and shedding.
     EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0',
@@ -71,7 +73,7 @@ export async function startCheckoutStack(options: { dbName: string; clock: Clock
 
   const fConfig = loadConfig(fulfillmentConfigShape, {
     // These tests are about the service, not edge protection (test/edge/): every client is exempt from bot rules, limits and shedding.
-    EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0', MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, CHECKOUT_URL: checkoutServer.url, QUEUE_PREFIX: config.QUEUE_PREFIX, CARRIER_SIM_LATENCY_MS: '1' });
+    EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0', MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, CHECKOUT_URL: checkoutServer.url, QUEUE_PREFIX: config.QUEUE_PREFIX, CARRIER_SIM_LATENCY_MS: '1', ...options.fulfillmentEnv });
   const fObs = testObservability('fulfillment');
   const fConnection = await connectMongo(mongoUri, { logger: fObs.logger, dbName: `${options.dbName}_f`, serverSelectionTimeoutMs: 2_000 });
   const shipments = await createFulfillmentModels(fConnection);
