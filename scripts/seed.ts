@@ -8,7 +8,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import { demoCategories, demoProducts } from './lib/demo-catalog.js';
 import { localAdminToken } from './lib/admin-token.js';
 
-const baseUrl = process.env.EDGE_URL ?? 'http://127.0.0.1:8080';
+// The edge of `npm start` on this machine: 8080, shifted like every port by STACK_PORT_OFFSET.
+const baseUrl = process.env.EDGE_URL ?? `http://127.0.0.1:${8080 + Number(process.env.STACK_PORT_OFFSET ?? 0)}`;
 const count = Number(process.env.SEED_PRODUCTS ?? 10_000);
 const batchSize = 500;
 const token = localAdminToken();
