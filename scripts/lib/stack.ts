@@ -106,17 +106,30 @@ export async function startPostgres(port: number, dir: string, logFile: string, 
     if (init.status !== 0) throw new Error(`initdb into ${dir} failed: ${(init.stderr || init.stdout).slice(-1000)}`);
   }
   if (user) fs.writeFileSync(logFile, '', { flag: 'a' });
-  const proc = startManaged('postgres', path.join(bin, 'postgres'), [
-    '-D', dir, '-p', String(port), '-k', dir,
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', `fsync=${options.fsync === false ? 'off' : 'on'}`,
-    '-c', 'max_connections=300',
-    '-c', 'shared_buffers=256MB',
-    '-c', 'log_min_messages=warning',
-  ], logFile, process.env, { ...asUser, stopSignal: 'SIGINT' });
-  await waitForPort(port, 'PostgreSQL', logFile, 30_000, proc.child);
-  await waitForPostgres(bin, port, logFile);
-  return proc;
+  // The profile ports lie in Linux's ephemeral range: on a busy machine an outgoing
+  // connection can hold one for a moment. PostgreSQL then exits at once; try again.
+  for (let attempt = 1; ; attempt += 1) {
+    const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+    const proc = startManaged('postgres', path.join(bin, 'postgres'), [
+      '-D', dir, '-p', String(port), '-k', dir,
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', `fsync=${options.fsync === false ? 'off' : 'on'}`,
+      '-c', 'max_connections=300',
+      '-c', 'shared_buffers=256MB',
+      '-c', 'log_min_messages=warning',
+    ], logFile, process.env, { ...asUser, stopSignal: 'SIGINT' });
+    try {
+      await waitForPort(port, 'PostgreSQL', logFile, 30_000, proc.child);
+    } catch (error) {
+      const fresh = fs.readFileSync(logFile, 'utf8').slice(logStart);
+      if (attempt >= 3 || !fresh.includes('Address already in use')) throw error;
+      await proc.stop();
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      continue;
+    }
+    await waitForPostgres(bin, port, logFile);
+    return proc;
+  }
 }
 
 /** Waits until PostgreSQL accepts queries (it listens before recovery ends), then creates the FerretDB database once. */
