@@ -94,6 +94,22 @@ export interface EdgeSettings {
   readonly rateLimitBurst: number;
   /** Where the edge proxy pods run, for the NetworkPolicies that admit them. */
   readonly peers: readonly PeerSelector[];
+  /**
+   * Addresses of the proxies in front of the services (the ingress controller's
+   * pods): only a request from these has its X-Forwarded-For read, so rate limits
+   * and bot rules count the real client, not the controller (EDGE_TRUSTED_PROXIES;
+   * docs/kubernetes.md). The NetworkPolicies already admit only the controller and
+   * the services' callers to the pods.
+   */
+  readonly trustedProxyCidrs: readonly string[];
+  /**
+   * Callers inside the cluster (the services' pod range): exempt from bot rules,
+   * limits and shedding, since each call serves a request already admitted
+   * (EDGE_EXEMPT_CIDRS). Ingress traffic resolves to the outside address, so it is not.
+   */
+  readonly exemptCidrs: readonly string[];
+  /** How many trusted proxies may sit in front (EDGE_PROXY_HOPS): 1 = the controller only; 2 with a CDN or load balancer that appends too. */
+  readonly proxyHops: number;
 }
 
 /** MongoDB replica set run in the cluster (or a compatible server, e.g. FerretDB, by swapping the image). */

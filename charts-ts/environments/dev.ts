@@ -32,6 +32,10 @@ export const settings: EnvironmentSettings = {
     maxBodyMiB: 1,
     rateLimitPerSecond: 50,
     rateLimitBurst: 100,
+    // Pod networks are private ranges on every common CNI (10.244/16, 10.42/16, 100.64/10, ...).
+    trustedProxyCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'],
+    exemptCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'],
+    proxyHops: 1,
     // Traefik's Helm chart installs into `traefik`; k3s runs it in kube-system.
     peers: [{ namespaceLabels: { 'kubernetes.io/metadata.name': 'traefik' } }, { namespaceLabels: kubeSystem, podLabels: { 'app.kubernetes.io/name': 'traefik' } }],
   },

@@ -47,6 +47,10 @@ export const settings: EnvironmentSettings = {
     maxBodyMiB: 1,
     rateLimitPerSecond: 100,
     rateLimitBurst: 200,
+    // Pod networks are private ranges on every common CNI (10.244/16, 10.42/16, 100.64/10, ...).
+    trustedProxyCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'],
+    exemptCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'],
+    proxyHops: 2,
     // F5 NGINX Ingress Controller's namespace, and the Gateway's (its proxies run there).
     peers: [{ namespaceLabels: byName('nginx-ingress') }, { namespaceLabels: byName('shop-edge') }],
   },

@@ -76,6 +76,9 @@ export function buildEnvironment(settings: EnvironmentSettings, options: ShopApp
     const config: Record<string, string> = {
       LOG_LEVEL: settings.logLevel,
       REQUEST_TIMEOUT_MS: String(settings.requestTimeoutMs),
+      EDGE_TRUSTED_PROXIES: edge.trustedProxyCidrs.join(','),
+      EDGE_PROXY_HOPS: String(edge.proxyHops),
+      EDGE_EXEMPT_CIDRS: edge.exemptCidrs.join(','),
       ...(settings.dataTier.mode === 'in-cluster' ? redisClientConfig(ns, settings.dataTier.redis) : {}),
     };
     for (const callee of s.calls) config[`${callee.toUpperCase()}_URL`] = serviceUrl(callee, ns);
