@@ -167,8 +167,12 @@ function loadTarget(namespace: string, name: string): { url: string; via: string
   const paths = kubectl(['-n', namespace, 'get', 'ingress', '-o',
     'jsonpath={range .items[*].spec.rules[*].http.paths[*]}{.backend.service.name} {.path}{"\\n"}{end}']);
   const prefix = paths.split('\n').map((l) => l.trim().split(' ')).find(([svc]) => svc === name)?.[1];
-  const probe: Record<string, string> = { catalog: '/products', cart: '/cart', inventory: '/availability/LOAD-TEST-SKU' };
-  if (prefix) return { url: `http://10.88.0.1:30080${prefix}${probe[name] ?? '/'}`, via: 'Ingress' };
+  // A JSON answer of the service itself (a stable status, not HTML, not 405 for a POST-only path).
+  const probe: Record<string, string> = {
+    catalog: '/products', cart: '/cart', inventory: '/availability/LOAD-TEST-SKU', checkout: '/openapi.json',
+    customers: '/openapi.json', support: '/openapi.json', fulfillment: '/openapi.json', storefront: '/docs/openapi.json',
+  };
+  if (prefix) return { url: `http://10.88.0.1:30080${prefix.replace(/\/$/, '')}${probe[name] ?? '/'}`, via: 'Ingress' };
   const ip = kubectl(['-n', namespace, 'get', 'svc', name, '-o', 'jsonpath={.spec.clusterIP}:{.spec.ports[0].port}']);
   return { url: `http://${ip}/api/${name}${probe[name] ?? '/'}`, via: 'Service IP (not routed by the Ingress)' };
 }
