@@ -28,6 +28,7 @@ reports/gameday/<timestamp>/{report.json,report.html} and prints a summary.
                          needs --base-url, --mongo-uri, --redis-url, --admin-token-file
                          (npm run cluster -- gameday fills them in for the local cluster)
     --base-url URL       the Ingress controller's address
+    --inventory-url URL  inventory's Service address (for seeding stock; not behind the Ingress)
     --namespace shop-dev --selector app.kubernetes.io/part-of=shop   pods chaos may act on
     --data-namespace NS  data-tier faults delete pods labelled app=redis / app=ferretdb there
   --redis-ha             Redis as in prod: primary, replica, 3 sentinels; the Redis fault
@@ -61,6 +62,7 @@ async function main(): Promise<number> {
       'redis-ha': { type: 'boolean', default: false },
       kubernetes: { type: 'boolean', default: false },
       'base-url': { type: 'string' },
+      'inventory-url': { type: 'string' },
       namespace: { type: 'string', default: 'shop-dev' },
       selector: { type: 'string', default: 'app.kubernetes.io/part-of=shop' },
       'data-namespace': { type: 'string' },
@@ -127,6 +129,7 @@ async function main(): Promise<number> {
     result = await runKubeGameday({
       ...common,
       baseUrl: need('base-url'),
+      inventoryUrl: values['inventory-url'],
       mongoUri: need('mongo-uri'),
       redisUrl: need('redis-url'),
       adminToken: fs.readFileSync(need('admin-token-file'), 'utf8').trim(),

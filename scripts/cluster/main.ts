@@ -189,9 +189,9 @@ async function gameday(args: string[]): Promise<void> {
     say('k8s/dev is not deployed yet: deploying it first (npm run cluster -- dev)');
     await deployDev();
   }
-  const clusterIp = (svc: string) => kubectl(['-n', 'local-data', 'get', 'svc', svc, '-o', 'jsonpath={.spec.clusterIP}']).trim();
+  const clusterIp = (svc: string, ns = 'local-data') => kubectl(['-n', ns, 'get', 'svc', svc, '-o', 'jsonpath={.spec.clusterIP}']).trim();
   const gamedayArgs = [
-    '--kubernetes', '--base-url', 'http://10.88.0.1:30080', '--namespace', namespace, '--data-namespace', 'local-data',
+    '--kubernetes', '--base-url', 'http://10.88.0.1:30080', '--inventory-url', `http://${clusterIp('inventory', namespace)}`, '--namespace', namespace, '--data-namespace', 'local-data',
     '--mongo-uri', `mongodb://${clusterIp('ferretdb')}:27017/shop`, '--redis-url', `redis://${clusterIp('redis')}:6379`,
     '--admin-token-file', join(paths.state, 'admin-token'), ...args,
   ];

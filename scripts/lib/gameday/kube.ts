@@ -18,6 +18,8 @@ import type { GamedayReport } from './report.js';
 export interface KubeGamedayOptions extends GamedayOptions {
   /** The Ingress controller's address, e.g. http://10.88.0.1:30080. */
   baseUrl: string;
+  /** Inventory's Service address as this machine reaches it (inventory is not behind the Ingress). */
+  inventoryUrl?: string;
   /** Namespace of the services (k8s/dev: shop-dev). */
   namespace: string;
   /** Label selector of the pods chaos may act on. */

@@ -95,6 +95,8 @@ export interface ExerciseOptions extends GamedayOptions {
   mode: GamedayReport['mode'];
   /** Where shoppers go: the local edge, or the Ingress controller. */
   baseUrl: string;
+  /** Inventory's admin API for seeding stock, when it is not behind `baseUrl` (a cluster's Service IP). */
+  inventoryUrl?: string;
   adminToken: string;
   /** The databases the verdict reads (reachable from this machine). */
   mongoUri: string;
@@ -110,7 +112,7 @@ export interface ExerciseOptions extends GamedayOptions {
  */
 export async function exercise(options: ExerciseOptions): Promise<GamedayReport> {
   const { log, adminToken } = options;
-  const products = await loadProducts(options.baseUrl, { adminToken, seedCount: options.seedProducts, log });
+  const products = await loadProducts(options.baseUrl, { adminToken, seedCount: options.seedProducts, log, inventoryUrl: options.inventoryUrl });
   log(`${products.length} products (${products.filter((p) => p.limited).length} limited); load ${options.rps} ops/s and chaos for ${options.durationS} s`);
 
   const durationMs = options.durationS * 1000;

@@ -22,12 +22,13 @@ async function call(baseUrl: string, method: string, path: string, token: string
 }
 
 /** Seeds `count` demo products (upserts by SKU) and their stock. */
-export async function seedCatalog(baseUrl: string, adminToken: string, count: number, log: (line: string) => void): Promise<void> {
+/** `inventoryUrl`: where inventory's admin API is (in a cluster it is not behind the Ingress); default `baseUrl`. */
+export async function seedCatalog(baseUrl: string, adminToken: string, count: number, log: (line: string) => void, inventoryUrl = baseUrl): Promise<void> {
   log(`seeding ${count} demo products and their stock`);
   for (const [i, c] of demoCategories.entries()) await call(baseUrl, 'PUT', `/api/catalog/categories/${c.slug}`, adminToken, { name: c.name, sortOrder: i });
   const products = demoProducts(count);
   for (let i = 0; i < products.length; i += 500) await call(baseUrl, 'POST', '/api/catalog/products/bulk', adminToken, { products: products.slice(i, i + 500) });
-  await seedInventory({ baseUrl, adminToken, items: products.map((p) => ({ sku: p.sku, limitedQuantity: p.limitedQuantity })) });
+  await seedInventory({ baseUrl: inventoryUrl, adminToken, items: products.map((p) => ({ sku: p.sku, limitedQuantity: p.limitedQuantity })) });
 }
 
 interface Page {
@@ -36,7 +37,7 @@ interface Page {
 }
 
 /** Reads up to `max` products (seeding `seedCount` first when the catalog is empty). */
-export async function loadProducts(baseUrl: string, options: { adminToken: string; seedCount: number; max?: number; log: (line: string) => void }): Promise<ProductRef[]> {
+export async function loadProducts(baseUrl: string, options: { adminToken: string; seedCount: number; max?: number; log: (line: string) => void; inventoryUrl?: string }): Promise<ProductRef[]> {
   const read = async () => {
     const refs: ProductRef[] = [];
     let cursor: string | null = null;
@@ -50,7 +51,7 @@ export async function loadProducts(baseUrl: string, options: { adminToken: strin
   let refs = await read();
   if (refs.length === 0) {
     if (options.seedCount <= 0) throw new Error('the catalog is empty; run `npm run seed` or pass --seed N');
-    await seedCatalog(baseUrl, options.adminToken, options.seedCount, options.log);
+    await seedCatalog(baseUrl, options.adminToken, options.seedCount, options.log, options.inventoryUrl);
     refs = await read();
   }
   return refs;
