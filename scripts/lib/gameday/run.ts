@@ -138,7 +138,7 @@ export async function exercise(options: ExerciseOptions): Promise<GamedayReport>
   const chaosResult = await chaos;
   log('load and chaos done; verifying against the databases');
   const acknowledged = load.checkout.acknowledged.map((a) => a.orderId);
-  const db = await verifyDatabases({ mongoUri: options.mongoUri, redisUrl: options.redisUrl, acknowledged, edgeUrl: options.baseUrl, adminToken: options.adminToken });
+  const db = await verifyDatabases({ mongoUri: options.mongoUri, redisUrl: options.redisUrl, acknowledged, edgeUrl: options.inventoryUrl ?? options.baseUrl, adminToken: options.adminToken });
   const verdict = judge(
     { acknowledged, persisted: db.persisted, duplicateCharges: db.duplicateCharges, oversoldUnits: db.oversoldUnits, stockInvariantOk: db.stockInvariant.ok, successRate: load.successRate, recoveries: chaosResult.recoveries, unrecovered: chaosResult.unrecovered, requests: load.requests.total },
     options.thresholds,
