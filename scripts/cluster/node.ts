@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { net, paths, scriptDir, versions } from './config.js';
 import { kubectl } from './controlplane.js';
-import { pidOf, run, runLogged, say, startDaemon, startedAtOf, stopDaemon, waitFor } from './proc.js';
+import { pidOf, run, runLogged, say, sleep, startDaemon, startedAtOf, stopDaemon, tail, waitFor } from './proc.js';
 import { enoughReady, type PodSnapshot } from './readiness.js';
 
 const bin = (b: string): string => join(paths.bin, b);
@@ -315,14 +315,22 @@ export async function startNode(): Promise<void> {
     ['postgres.tar', ''],
   ]);
 
-  startDaemon('kubelet', bin('kubelet'), [
-    `--config=${etc('kubelet.yaml')}`,
-    `--kubeconfig=${join(paths.kubeconfigs, 'kubelet.kubeconfig')}`,
-    `--hostname-override=${net.nodeName}`,
-    `--node-ip=${net.nodeIp}`,
-    `--root-dir=${join(paths.state, 'kubelet')}`,
-    `--cert-dir=${join(paths.state, 'kubelet', 'pki')}`,
-  ]);
+  // On a warm start containerd answers on its socket before its CRI service has
+  // loaded the existing containers; a kubelet started then exits at once with
+  // "server is not initialized yet". Start it again (bounded) until it stays up.
+  for (let attempt = 1; ; attempt += 1) {
+    startDaemon('kubelet', bin('kubelet'), [
+      `--config=${etc('kubelet.yaml')}`,
+      `--kubeconfig=${join(paths.kubeconfigs, 'kubelet.kubeconfig')}`,
+      `--hostname-override=${net.nodeName}`,
+      `--node-ip=${net.nodeIp}`,
+      `--root-dir=${join(paths.state, 'kubelet')}`,
+      `--cert-dir=${join(paths.state, 'kubelet', 'pki')}`,
+    ]);
+    await sleep(3_000);
+    if (pidOf('kubelet') || attempt >= 10 || !tail('kubelet', 5).includes('server is not initialized yet')) break;
+    say(`kubelet: containerd's CRI is not initialized yet; starting kubelet again (attempt ${attempt + 1})`);
+  }
   await waitFor('kubelet', 'healthz ok', 90, async () => {
     try {
       const res = await fetch('http://127.0.0.1:10248/healthz', { signal: AbortSignal.timeout(2000) });
