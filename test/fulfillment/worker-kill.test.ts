@@ -6,60 +6,32 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import request from 'supertest';
 import { systemClock } from '../../services/kit/index.js';
 import type { Product } from '../helpers/catalog.js';
 import { TEST_ADMIN_TOKEN, TEST_INTERNAL_TOKEN, testServers, uniqueName } from '../helpers/env.js';
+import { killAll, killHard, startTsChild, type TsChild } from '../helpers/child.js';
 import { BODY, startCheckoutStack, type CheckoutStack } from '../checkout/helpers.js';
 
 const dbName = uniqueName(import.meta.url);
 let s: CheckoutStack;
 let mug: Product;
-const children: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function startWorker(carrierLatencyMs: number): { child: ChildProcess; waitFor: (pattern: RegExp) => Promise<string> } {
+function startWorker(carrierLatencyMs: number): TsChild {
   const { mongoUri, redisUrl } = testServers();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fulfillment/worker-process.ts'], {
-    env: {
-      ...process.env, MONGODB_URI: mongoUri, MONGO_DB: `${dbName}_f`, REDIS_URL: redisUrl, QUEUE_PREFIX: `q_${dbName}`, CHECKOUT_URL: s.checkoutUrl,
-      ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, CARRIER_SIM_LATENCY_MS: String(carrierLatencyMs), FULFILLMENT_LOCK_MS: '2000', FULFILLMENT_CONCURRENCY: '1',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  return startTsChild('test/fulfillment/worker-process.ts', {
+    MONGODB_URI: mongoUri, MONGO_DB: `${dbName}_f`, REDIS_URL: redisUrl, QUEUE_PREFIX: `q_${dbName}`, CHECKOUT_URL: s.checkoutUrl,
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, CARRIER_SIM_LATENCY_MS: String(carrierLatencyMs), FULFILLMENT_LOCK_MS: '2000', FULFILLMENT_CONCURRENCY: '1',
   });
-  children.push(child);
-  let out = '';
-  const waiters: Array<() => void> = [];
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    waiters.forEach((w) => w());
-  });
-  const waitFor = (pattern: RegExp) =>
-    new Promise<string>((resolve, reject) => {
-      const tryMatch = () => {
-        const match = pattern.exec(out);
-        if (match) resolve(match[0]);
-      };
-      waiters.push(tryMatch);
-      child.once('exit', () => reject(new Error(`worker exited before printing ${pattern}: ${out}`)));
-      tryMatch();
-    });
-  return { child, waitFor };
 }
-
-const kill = (child: ChildProcess) => new Promise<void>((resolve) => {
-  if (child.exitCode !== null || child.signalCode !== null) return resolve();
-  child.once('exit', () => resolve());
-  child.kill('SIGKILL');
-});
 
 before(async () => {
   s = await startCheckoutStack({ dbName, clock: systemClock });
   mug = await s.catalog.createProduct({ sku: 'MUG-K', slug: 'mug-k', name: 'Mug', price: { amount: 700, currency: 'EUR' } });
 });
 after(async () => {
-  await Promise.all(children.map(kill));
+  await killAll();
   await s.close();
 });
 
@@ -79,7 +51,7 @@ describe('worker killed mid-job', () => {
     // Bounded wait until the job has moved the order to fulfilling (its first step, before the carrier call).
     for (let i = 0; i < 100 && (await s.models.Order.findById(id).lean())?.status !== 'fulfilling'; i += 1) await sleep(100);
     assert.equal((await s.models.Order.findById(id).lean())?.status, 'fulfilling');
-    await kill(first.child);
+    await killHard(first.child);
     assert.equal(first.child.signalCode, 'SIGKILL');
     assert.equal(await s.shipments.Shipment.countDocuments({ _id: id }), 0);
 
@@ -92,6 +64,6 @@ describe('worker killed mid-job', () => {
     const job = await s.queue.getJob(id);
     assert.ok(job);
     assert.equal(await job.isCompleted(), true);
-    await kill(second.child);
+    await killHard(second.child);
   });
 });

@@ -1,46 +1,21 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { ManualClock } from '../../services/kit/index.js';
 import { reserve } from '../../services/inventory/domain/holds.js';
 import { setStock } from '../../services/inventory/domain/stock.js';
 import { checkInvariant } from '../../services/inventory/domain/check.js';
 import { uniqueName } from '../helpers/env.js';
+import { killAll, killHard, startTsChild, type TsChild } from '../helpers/child.js';
 import { lockPrefixFor, mongoUriFor, startInventory, type InventoryUnderTest } from './helpers.js';
 
 const dbName = uniqueName(import.meta.url);
 // Holds are created "an hour ago" so they are already expired for the workers, which use the system clock.
 const clock = new ManualClock(Date.now() - 3_600_000);
 let inv: InventoryUnderTest;
-const children: ChildProcess[] = [];
 
-function startWorker(mode: string): { child: ChildProcess; waitFor: (pattern: RegExp) => Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/inventory/sweep-worker.ts'], { env: { ...process.env, MONGODB_URI: mongoUriFor(dbName), LOCK_PREFIX: lockPrefixFor(dbName), MODE: mode }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  let out = '';
-  const waiters: Array<() => void> = [];
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    waiters.forEach((w) => w());
-  });
-  const waitFor = (pattern: RegExp) =>
-    new Promise<string>((resolve, reject) => {
-      const tryMatch = () => {
-        const match = pattern.exec(out);
-        if (match) resolve(match[0]);
-      };
-      waiters.push(tryMatch);
-      child.once('exit', () => reject(new Error(`worker exited before printing ${pattern}: ${out}`)));
-      tryMatch();
-    });
-  return { child, waitFor };
+function startWorker(mode: string): TsChild {
+  return startTsChild('test/inventory/sweep-worker.ts', { MONGODB_URI: mongoUriFor(dbName), LOCK_PREFIX: lockPrefixFor(dbName), MODE: mode });
 }
-
-const kill = (child: ChildProcess) => new Promise<void>((resolve) => {
-  if (child.exitCode !== null || child.signalCode !== null) return resolve();
-  child.once('exit', () => resolve());
-  child.kill('SIGKILL');
-});
 
 async function stockOf(sku: string) {
   const doc = await inv.models.Stock.findById(sku).lean();
@@ -57,7 +32,7 @@ before(async () => {
   inv = await startInventory({ dbName, clock });
 });
 after(async () => {
-  await Promise.all(children.map(kill));
+  await killAll();
   await inv.close();
 });
 
@@ -66,7 +41,7 @@ describe('a sweeper killed mid-run', () => {
     await expiredHolds('CRASH-A', 1, 10);
     const worker = startWorker('claim-then-hang');
     const line = await worker.waitFor(/claimed \S+/);
-    await kill(worker.child);
+    await killHard(worker.child);
     assert.equal(line, 'claimed CRASH-A-hold-000');
     assert.equal((await inv.models.Hold.findById('CRASH-A-hold-000').lean())?.state, 'expiring');
     assert.equal((await stockOf('CRASH-A')).available, 9, 'the claim alone moves no units');
@@ -85,7 +60,7 @@ describe('a sweeper killed mid-run', () => {
     await expiredHolds('CRASH-B', 1, 10);
     const worker = startWorker('effect-then-hang');
     await worker.waitFor(/returned CRASH-B-hold-000/);
-    await kill(worker.child);
+    await killHard(worker.child);
     assert.equal((await stockOf('CRASH-B')).available, 10);
     clock.set(Date.now() + 3_600_000);
     await inv.sweeps.sweepOnce();
@@ -101,7 +76,7 @@ describe('a sweeper killed mid-run', () => {
     const a = startWorker('sweep');
     const b = startWorker('sweep');
     await a.waitFor(/progress [1-9]/);
-    await kill(a.child);
+    await killHard(a.child);
     await new Promise<void>((resolve) => (b.child.exitCode !== null ? resolve() : b.child.once('exit', () => resolve())));
     clock.set(Date.now() + 3_600_000);
     await inv.sweeps.sweepOnce();
