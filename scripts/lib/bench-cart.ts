@@ -21,14 +21,20 @@ export interface BenchCartResult {
   errors: number;
 }
 
-async function createCarts(baseUrl: string, count: number): Promise<string[]> {
+/** `count` fresh guest carts (16 at a time), each holding one unit of every product in `productIds`. */
+export async function createCarts(baseUrl: string, count: number, productIds: readonly string[] = []): Promise<string[]> {
   const tokens: string[] = [];
   let next = 0;
   async function worker(): Promise<void> {
     while (next++ < count) {
       const response = await fetch(`${baseUrl}/api/cart/carts`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
       if (response.status !== 201) throw new Error(`creating a cart failed: ${response.status} ${(await response.text()).slice(0, 200)}`);
-      tokens.push(((await response.json()) as { token: string }).token);
+      const { token } = (await response.json()) as { token: string };
+      for (const productId of productIds) {
+        const added = await fetch(`${baseUrl}/api/cart/cart/lines`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-cart-token': token }, body: JSON.stringify({ productId, quantity: 1 }), signal: AbortSignal.timeout(10_000) });
+        if (added.status !== 201) throw new Error(`adding a line failed: ${added.status} ${(await added.text()).slice(0, 200)}`);
+      }
+      tokens.push(token);
     }
   }
   await Promise.all(Array.from({ length: 16 }, worker));

@@ -8,6 +8,7 @@
  */
 import autocannon from 'autocannon';
 import Bull from 'bull';
+import { createCarts } from './bench-cart.js';
 
 export interface BenchCheckoutOptions {
   cartUrl: string;
@@ -26,29 +27,10 @@ export interface BenchCheckoutResult {
   errors: number;
 }
 
-async function filledCarts(cartUrl: string, productIds: string[], count: number): Promise<string[]> {
-  const tokens: string[] = [];
-  let next = 0;
-  async function worker(): Promise<void> {
-    while (next++ < count) {
-      const created = await fetch(`${cartUrl}/api/cart/carts`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
-      if (created.status !== 201) throw new Error(`creating a cart failed: ${created.status} ${(await created.text()).slice(0, 200)}`);
-      const { token } = (await created.json()) as { token: string };
-      for (const productId of productIds) {
-        const added = await fetch(`${cartUrl}/api/cart/cart/lines`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-cart-token': token }, body: JSON.stringify({ productId, quantity: 1 }), signal: AbortSignal.timeout(10_000) });
-        if (added.status !== 201) throw new Error(`adding a line failed: ${added.status} ${(await added.text()).slice(0, 200)}`);
-      }
-      tokens.push(token);
-    }
-  }
-  await Promise.all(Array.from({ length: 16 }, worker));
-  return tokens;
-}
-
 let keySeq = 0;
 
 export async function benchCheckout(opts: BenchCheckoutOptions): Promise<BenchCheckoutResult> {
-  const tokens = await filledCarts(opts.cartUrl, opts.productIds, opts.carts);
+  const tokens = await createCarts(opts.cartUrl, opts.carts, opts.productIds);
   const body = JSON.stringify({ email: 'bench@example.com', shippingAddress: { name: 'Bench', line1: '1 Load Street', city: 'Berlin', postalCode: '10115', country: 'DE' } });
   let next = 0;
   const result = await autocannon({
