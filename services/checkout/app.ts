@@ -62,8 +62,9 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
     models, clock, clients, payments, logger: logger.child({ module: 'checkout' }),
     checkpoint: (point) => hooks.checkpoint?.(point),
     lock: createLocker(redis, { prefix: `${prefix}:order`, ttlMs: 10_000, waitMs: 5_000 }),
-    // Longer than a provider call plus every hold commit: the request keeps it for the whole flow.
-    flowLock: createLocker(redis, { prefix: `${prefix}:flow`, ttlMs: config.PAYMENT_TIMEOUT_MS + 30_000, waitMs: 8_000 }),
+    // Held for the whole flow (renewed up to a provider call plus every hold commit); a holder
+    // that dies, or loses its release to a Redis restart, blocks the order for 6 s at most.
+    flowLock: createLocker(redis, { prefix: `${prefix}:flow`, ttlMs: 6_000, maxHoldMs: config.PAYMENT_TIMEOUT_MS + 30_000, waitMs: 8_000 }),
   };
   const idempotencyStore = createIdempotencyStore(input.connection, { ttlMs: config.IDEMPOTENCY_TTL_S * 1_000, now: () => clock.now() });
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, cors: config, edge: { config, redis } });

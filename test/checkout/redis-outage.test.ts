@@ -127,4 +127,32 @@ describe('Redis stopped during checkout', () => {
     const jobs = await s.queue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
     assert.deepEqual(jobs.map((job) => String(job.id)).sort(), [...acknowledged].sort());
   });
+
+  test('when Redis dies in the middle of a checkout (after the charge), then the shopper\'s retry with the same key completes once Redis is back, within seconds, charged once', async () => {
+    const token = await filledCart();
+    const key = newKey();
+    s.checkout.hooks.checkpoint = async (at) => {
+      if (at !== 'charged') return;
+      s.checkout.hooks.checkpoint = undefined;
+      // Stops Redis under the running request (SIGTERM: the AOF keeps the flow lock it holds).
+      await redis?.stop();
+      redis = undefined;
+    };
+    const first = await api().post('/api/checkout').set('x-cart-token', token).set('idempotency-key', key).send(BODY);
+    assert.equal(first.status, 503, JSON.stringify(first.body));
+    assert.equal(redis, undefined);
+    await sleep(500);
+    redis = await startOwnRedis();
+    // The storefront's retries (docs/checkout.md): same key, a few seconds in all. The flow lock
+    // the first request kept (Redis's AOF keeps it over the restart) must not outlast them.
+    const started = Date.now();
+    const retried = await until('the retried checkout', async () => {
+      const res = await api().post('/api/checkout').set('x-cart-token', token).set('idempotency-key', key).send(BODY);
+      return res.status === 201 ? res : null;
+    }, 30);
+    const orderId = retried.body.order.id as string;
+    assert.equal(await s.models.PaymentCharge.countDocuments({ orderId, status: 'captured' }), 1);
+    assert.equal(await s.models.Order.countDocuments({ idempotencyKey: { $regex: `:${key}$` } }), 1);
+    assert.ok(Date.now() - started < 20_000, `the retry succeeded ${Date.now() - started} ms after Redis returned`);
+  });
 });

@@ -86,10 +86,22 @@ ${svg}
 </body></html>`;
 }
 
+/** `  failed: checkout 503×1 (max 27928 ms)` per endpoint with failures: where to look first. */
+function failedByEndpoint(report: GamedayReport): string[] {
+  type Row = { failed?: number; byStatus?: Record<string, number>; latencyMs?: { max?: number } };
+  return Object.entries(report.endpoints as Record<string, Row>)
+    .filter(([, e]) => (e.failed ?? 0) > 0)
+    .map(([name, e]) => {
+      const statuses = Object.entries(e.byStatus ?? {}).filter(([s]) => s === 'error' || s === '429' || Number(s) >= 500).map(([s, n]) => `${s}×${n}`).join(' ');
+      return `  failed: ${name} ${statuses} (slowest operation ${e.latencyMs?.max ?? '?'} ms)`;
+    });
+}
+
 export function summaryText(report: GamedayReport): string {
   return [
     `gameday ${report.verdict.toUpperCase()} (${report.mode}, ${report.durationS} s, target ${report.targetRps} ops/s)`,
     `  operations ${report.requests.total}: ok ${report.requests.ok}, failed ${report.requests.failed}, unavailable ${report.requests.unavailable}; success ${(report.slo.successRate * 100).toFixed(3)} % (target ${(report.slo.target * 100).toFixed(1)} %)`,
+    ...failedByEndpoint(report),
     `  latency p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`,
     `  checkout: ${report.checkout.available ? `acknowledged ${report.checkout.acknowledged}, persisted ${report.checkout.persisted}, lost ${report.checkout.lost}, duplicate charges ${report.checkout.duplicateCharges}, shipped ${report.checkout.shipped}` : 'NOT DEPLOYED (skipped; lost and duplicate charges are 0 by absence)'}`,
     `  inventory: oversold ${report.inventory.oversoldUnits} units; invariant ${report.inventory.invariantOk === null ? 'not checked' : report.inventory.invariantOk ? 'holds' : 'VIOLATED'}`,

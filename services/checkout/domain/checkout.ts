@@ -25,8 +25,8 @@ export interface CheckoutDeps extends OrderDeps {
   /** Whole-flow lock per order: the request and recovery never advance one order at once. */
   flowLock: <T>(orderId: string, fn: () => Promise<T>) => Promise<T>;
   logger: Logger;
-  /** Called between steps; tests throw here to stop the flow where a crash would (test/checkout/crash.test.ts). */
-  checkpoint?: (point: CrashPoint) => void;
+  /** Called between steps; tests throw, stop Redis or kill the process here (test/checkout/crash.test.ts, redis-outage.test.ts). */
+  checkpoint?: (point: CrashPoint) => void | Promise<void>;
 }
 
 export type CrashPoint = 'created' | 'charging' | 'charged' | 'committing' | 'committed' | 'paid';
@@ -55,7 +55,7 @@ export async function placeOrder(deps: CheckoutDeps, input: CheckoutInput): Prom
   const order = newOrder(deps, id, input, cart);
   try {
     await deps.models.Order.create(order);
-    deps.checkpoint?.('created');
+    await deps.checkpoint?.('created');
   } catch (error) {
     if ((error as { code?: number; keyPattern?: Record<string, unknown> }).code !== 11000) throw error;
     const raced = await deps.models.Order.findById(id).lean<OrderDoc>();
@@ -105,10 +105,10 @@ async function charge(deps: CheckoutDeps, order: OrderDoc): Promise<OrderDoc> {
   // Recorded before the call: from here on, only the provider knows whether money moved.
   const charging = order.step === 'charging' ? order : await updateOrderIf(deps, order._id, 'pending', { step: 'charging' }, { step: 'created' });
   if (!charging) return mustFind(deps, order._id);
-  deps.checkpoint?.('charging');
+  await deps.checkpoint?.('charging');
   try {
     const outcome = await deps.payments.charge({ orderId: order._id, amount: order.total.amount, currency: order.total.currency });
-    deps.checkpoint?.('charged');
+    await deps.checkpoint?.('charged');
     if (outcome.status === 'declined') return fail(deps, order, 'payment_failed', 'payment_declined');
     return (await updateOrderIf(deps, order._id, 'pending', { step: 'committing', payment: { chargeId: outcome.chargeId, status: 'captured' } }, { step: 'charging' })) ?? mustFind(deps, order._id);
   } catch (error) {
@@ -134,7 +134,7 @@ export async function resolveCharge(deps: CheckoutDeps, order: OrderDoc): Promis
 }
 
 async function commitHolds(deps: CheckoutDeps, order: OrderDoc): Promise<OrderDoc> {
-  deps.checkpoint?.('committing');
+  await deps.checkpoint?.('committing');
   for (const line of order.lines) {
     if (!line.holdId) continue;
     if ((await deps.clients.commitHold(line.holdId)) === 'ended') {
@@ -143,10 +143,10 @@ async function commitHolds(deps: CheckoutDeps, order: OrderDoc): Promise<OrderDo
       return fail(deps, order, 'cancelled', 'hold_lost');
     }
   }
-  deps.checkpoint?.('committed');
+  await deps.checkpoint?.('committed');
   // `paid` and the outbox entry in one single-document update.
   const paid = await updateOrderIf(deps, order._id, 'pending', { status: 'paid', step: 'done', outbox: { state: 'pending', sentAt: null } }, { step: 'committing' });
-  if (paid) deps.checkpoint?.('paid');
+  if (paid) await deps.checkpoint?.('paid');
   return paid ?? mustFind(deps, order._id);
 }
 
