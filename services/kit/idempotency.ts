@@ -33,7 +33,11 @@ export interface IdempotencyRecord {
 export interface IdempotencyStoreOptions {
   /** How long a finished key replays its answer (24 h by default). */
   ttlMs?: number;
-  /** How long an in-progress record protects its key before another request may take it over. */
+  /**
+   * How long an in-progress record protects its key before another request may take it over
+   * (10 s). The running request renews it every third of that, so only a crashed owner's
+   * lease runs out: a shopper's retry after a crash waits seconds, not a long fixed lease.
+   */
   leaseMs?: number;
   /** Collection name (`idempotency_keys`). */
   collection?: string;
@@ -49,10 +53,14 @@ export type Begin =
 /** The store behind the middleware; services may also call it directly. */
 export interface IdempotencyStore {
   model: Model<IdempotencyRecord>;
+  /** The in-progress lease; the middleware renews it every third. */
+  leaseMs: number;
   /** Claims the key, or says what to answer instead. */
   begin(id: string, fingerprint: string): Promise<Begin>;
   /** Records the answer of the request that owns the key. */
   finish(id: string, owner: string, answer: { status: number; body: unknown; location?: string }): Promise<void>;
+  /** Extends the owner's in-progress lease (no-op once it is done, taken over or gone). */
+  renew(id: string, owner: string): Promise<void>;
   /** Gives the key up (the request failed before an answer worth replaying): a retry runs again. */
   abandon(id: string, owner: string): Promise<void>;
   /** Deletes expired keys, at most `batch`; returns how many. */
@@ -68,7 +76,7 @@ const DAY_MS = 86_400_000;
  */
 export function createIdempotencyStore(connection: Connection, options: IdempotencyStoreOptions = {}): IdempotencyStore {
   const ttlMs = options.ttlMs ?? DAY_MS;
-  const leaseMs = options.leaseMs ?? 30_000;
+  const leaseMs = options.leaseMs ?? 10_000;
   const now = options.now ?? Date.now;
   const schema = new Schema<IdempotencyRecord>(
     {
@@ -110,7 +118,11 @@ export function createIdempotencyStore(connection: Connection, options: Idempote
 
   return {
     model,
+    leaseMs,
     begin,
+    async renew(id, owner) {
+      await model.updateOne({ _id: id, owner, state: 'in_progress' }, { $set: { leaseUntil: new Date(now() + leaseMs) } });
+    },
     async finish(id, owner, answer) {
       await model.updateOne({ _id: id, owner }, { $set: { state: 'done', status: answer.status, body: answer.body, location: answer.location } });
     },
@@ -177,11 +189,16 @@ export function idempotency(options: IdempotencyOptions): Middleware {
       return;
     }
     const { owner } = begun;
+    // Keeps the key ours while the request runs; a crash stops the renewals and the lease runs out.
+    const renewal = setInterval(() => void store.renew(id, owner).catch(() => undefined), store.leaseMs / 3);
+    renewal.unref();
     try {
       await next();
     } catch (error) {
       await store.abandon(id, owner).catch(() => undefined);
       throw error;
+    } finally {
+      clearInterval(renewal);
     }
     if (ctx.status >= 500 || !(ctx.body === undefined || ctx.body === null || typeof ctx.body === 'object') || Buffer.isBuffer(ctx.body)) {
       await store.abandon(id, owner).catch(() => undefined);

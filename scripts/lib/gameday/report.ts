@@ -103,7 +103,7 @@ export function summaryText(report: GamedayReport): string {
     `  operations ${report.requests.total}: ok ${report.requests.ok}, failed ${report.requests.failed}, unavailable ${report.requests.unavailable}; success ${(report.slo.successRate * 100).toFixed(3)} % (target ${(report.slo.target * 100).toFixed(1)} %)`,
     ...failedByEndpoint(report),
     `  latency p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`,
-    `  checkout: ${report.checkout.available ? `acknowledged ${report.checkout.acknowledged}, persisted ${report.checkout.persisted}, lost ${report.checkout.lost}, duplicate charges ${report.checkout.duplicateCharges}, shipped ${report.checkout.shipped}` : 'NOT DEPLOYED (skipped; lost and duplicate charges are 0 by absence)'}`,
+    `  checkout: ${report.checkout.available ? `acknowledged ${report.checkout.acknowledged}, persisted ${report.checkout.persisted}, lost ${report.checkout.lost}, duplicate charges ${report.checkout.duplicateCharges}, shipped ${report.checkout.shipped} of the acknowledged` : 'NOT DEPLOYED (skipped; lost and duplicate charges are 0 by absence)'}`,
     `  inventory: oversold ${report.inventory.oversoldUnits} units; invariant ${report.inventory.invariantOk === null ? 'not checked' : report.inventory.invariantOk ? 'holds' : 'VIOLATED'}`,
     `  chaos: ${report.chaos.kills} replica actions, ${report.chaos.faults} data-tier faults${report.redis === 'sentinel' ? ' (Redis: primary SIGKILLed, Sentinel failover)' : ''}, slowest recovery ${report.recoveryS.max} s, ${report.recoveryS.unrecovered} not recovered`,
     ...report.reasons.map((r) => `  FAIL: ${r}`),

@@ -12,6 +12,7 @@ export interface DbFindings {
   persisted: string[];
   duplicateCharges: number;
   duplicateChargeOrders: string[];
+  /** Acknowledged orders of this run that have a shipment. */
   shipped: number;
   ordersByStatus: Record<string, number>;
   oversoldUnits: number;
@@ -57,7 +58,12 @@ export async function verifyDatabases(options: { mongoUri: string; redisUrl: str
       findings.duplicateChargeOrders = [...captured].filter(([, n]) => n > 1).map(([id]) => id);
       findings.duplicateCharges = findings.duplicateChargeOrders.length;
     }
-    if (collections.has('shipments')) findings.shipped = await db.collection('shipments').countDocuments({});
+    // Shipments of this run's acknowledged orders only (a shipment's id is its order's): a cluster's database keeps earlier runs.
+    if (collections.has('shipments')) {
+      for (let i = 0; i < options.acknowledged.length; i += 500) {
+        findings.shipped += await db.collection<{ _id: string }>('shipments').countDocuments({ _id: { $in: options.acknowledged.slice(i, i + 500) } });
+      }
+    }
     if (collections.has('stock')) {
       for await (const stock of db.collection<StockRow>('stock').find({}, { projection: { initial: 1, adjustments: 1, available: 1, reserved: 1, sold: 1 } })) {
         const units = oversoldUnits({ initial: stock.initial ?? 0, adjustments: stock.adjustments ?? 0, available: stock.available ?? 0, reserved: stock.reserved ?? 0, sold: stock.sold ?? 0 });
