@@ -7,6 +7,9 @@ import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import mongoose from 'mongoose';
 import { hashCartToken } from '../../services/cart/domain/tokens.js';
+import { bucketOf } from '../../services/kit/index.js';
+import { HOLD_EXPIRY_BUCKET_MS, holdExpiry } from '../../services/inventory/models.js';
+import { CART_EXPIRY_BUCKET_MS, cartExpiry } from '../../services/cart/models.js';
 
 const BATCH = 5_000;
 
@@ -32,10 +35,10 @@ export async function seedCarts(options: { mongoUri: string; cartDb: string; inv
         const expiresAt = new Date(now + 900_000);
         entries[i % skus]![holdId] = 1;
         cartDocs.push({
-          _id: id, customerId: null, state: 'open', version: 1, mergedFrom: [], createdAt: new Date(now), updatedAt: new Date(now), lastActivityAt: new Date(now), expiresAt: new Date(now + 7 * 86_400_000),
+          _id: id, customerId: null, state: 'open', version: 1, mergedFrom: [], createdAt: new Date(now), updatedAt: new Date(now), lastActivityAt: new Date(now), ...cartExpiry(new Date(now + 7 * 86_400_000)),
           lines: [{ id: `seed${i}`, productId: `seed-${i % skus}`, sku, name: 'Seeded item', quantity: 1, unitPrice: { amount: 100, currency: 'EUR' }, limited: true, maxPerOrder: null, hold: { id: holdId, gen: 0, expiresAt, status: 'active' }, addedAt: new Date(now) }],
         });
-        holdDocs.push({ _id: holdId, sku, qty: 1, requestedQty: 1, owner: `cart:${id}`, state: 'active', expiresAt, createdAt: new Date(now), updatedAt: new Date(now), endedAt: null, claimedBy: null });
+        holdDocs.push({ _id: holdId, sku, qty: 1, requestedQty: 1, owner: `cart:${id}`, state: 'active', ...holdExpiry(expiresAt), createdAt: new Date(now), updatedAt: new Date(now), endedAt: null, claimedBy: null });
       }
       await Promise.all([carts.insertMany(cartDocs as never[], { ordered: false }), holds.insertMany(holdDocs as never[], { ordered: false })]);
       options.log(`  seeded ${start + size}/${options.count} carts and holds`);
@@ -44,6 +47,11 @@ export async function seedCarts(options: { mongoUri: string; cartDb: string; inv
       _id: `SEED-${i}`, initial: 1_000, adjustments: 0, available: 1_000 - Object.keys(holdsOfSku).length, reserved: Object.keys(holdsOfSku).length, sold: 0, holds: holdsOfSku, appliedAdjustments: [], createdAt: new Date(now), updatedAt: new Date(now),
     }));
     await stock.insertMany(stockDocs as never[], { ordered: false });
+    // A database that has been running has its sweeps' marks (kit/time-buckets.ts); without them the
+    // first pass of each sweep would run its one-time catch-up query over all 100,000 documents.
+    const mark = (id: string, sizeMs: number) => ({ _id: id, next: bucketOf(now, sizeMs), updatedAt: new Date(now) });
+    await client.db(options.inventoryDb).collection('sweep_marks').insertMany([mark('holds:active', HOLD_EXPIRY_BUCKET_MS), mark('holds:pending', HOLD_EXPIRY_BUCKET_MS)] as never[], { ordered: false }).catch(() => undefined);
+    await client.db(options.cartDb).collection('sweep_marks').insertMany([mark('carts:open', CART_EXPIRY_BUCKET_MS)] as never[], { ordered: false }).catch(() => undefined);
   } finally {
     await connection.close();
   }
@@ -57,7 +65,7 @@ export async function seedGuestCarts(mongoUri: string, cartDb: string, count: nu
     const now = Date.now();
     const tokens = Array.from({ length: count }, () => randomBytes(32).toString('base64url'));
     const docs = tokens.map((token) => ({
-      _id: `a-${hashCartToken(token)}`, customerId: null, lines: [], state: 'open', version: 0, mergedFrom: [], createdAt: new Date(now), updatedAt: new Date(now), lastActivityAt: new Date(now), expiresAt: new Date(now + 7 * 86_400_000),
+      _id: `a-${hashCartToken(token)}`, customerId: null, lines: [], state: 'open', version: 0, mergedFrom: [], createdAt: new Date(now), updatedAt: new Date(now), lastActivityAt: new Date(now), ...cartExpiry(new Date(now + 7 * 86_400_000)),
     }));
     for (let i = 0; i < docs.length; i += BATCH) await client.db(cartDb).collection('carts').insertMany(docs.slice(i, i + BATCH) as never[], { ordered: false });
     return tokens;

@@ -8,6 +8,12 @@
  * (kit/guarded-write.ts).
  */
 import { Schema, type Connection, type Model } from 'mongoose';
+import { bucketOf } from '../kit/index.js';
+
+/** Width of a cart expiry bucket (carts live days): the sweep reads the current hour's expiring carts each pass. */
+export const CART_EXPIRY_BUCKET_MS = 3_600_000;
+/** `expiresAt` and its bucket, always written together (kit/time-buckets.ts). */
+export const cartExpiry = (expiresAt: Date) => ({ expiresAt, expiryBucket: bucketOf(expiresAt, CART_EXPIRY_BUCKET_MS) });
 
 export interface Money {
   amount: number;
@@ -52,6 +58,8 @@ export interface CartDoc {
   updatedAt: Date;
   lastActivityAt: Date;
   expiresAt: Date;
+  /** `bucketOf(expiresAt, CART_EXPIRY_BUCKET_MS)`: how the sweep finds due carts by equality. */
+  expiryBucket: number;
 }
 
 export interface CartModels {
@@ -78,10 +86,12 @@ export async function createCartModels(connection: Connection): Promise<CartMode
       updatedAt: { type: Date, required: true },
       lastActivityAt: { type: Date, required: true },
       expiresAt: { type: Date, required: true },
+      expiryBucket: { type: Number, required: true },
     },
     { collection: 'carts', versionKey: false },
   );
-  // For the background sweep only (on FerretDB the `state` equality is served by its GIN twin).
+  // For the background sweep only: equality on state and expiry bucket (on FerretDB served by their GIN twins).
+  cart.index({ state: 1, expiryBucket: 1 });
   cart.index({ state: 1, expiresAt: 1 });
   const models: CartModels = { Cart: connection.model<CartDoc>('Cart', cart) };
   await models.Cart.init();

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { bucketOf } from '../kit/index.js';
 
 /**
  * One document per SKU. Invariant: available + reserved + sold == initial + adjustments.
@@ -19,6 +20,11 @@ export interface StockDoc {
   updatedAt: Date;
 }
 
+/** Width of a hold expiry bucket: the sweeper reads the current bucket's live holds every pass. */
+export const HOLD_EXPIRY_BUCKET_MS = 60_000;
+/** `expiresAt` and its bucket, always written together. */
+export const holdExpiry = (expiresAt: Date) => ({ expiresAt, expiryBucket: bucketOf(expiresAt, HOLD_EXPIRY_BUCKET_MS) });
+
 export const HOLD_STATES = ['pending', 'active', 'releasing', 'committing', 'expiring', 'released', 'committed', 'expired', 'rejected'] as const;
 export type HoldState = (typeof HOLD_STATES)[number];
 
@@ -32,6 +38,8 @@ export interface HoldDoc {
   owner: string | null;
   state: HoldState;
   expiresAt: Date;
+  /** `bucketOf(expiresAt, HOLD_EXPIRY_BUCKET_MS)`: how the sweeper finds due holds by equality (kit/time-buckets.ts). */
+  expiryBucket: number;
   createdAt: Date;
   updatedAt: Date;
   endedAt: Date | null;
@@ -102,6 +110,7 @@ export async function createInventoryModels(connection: Connection): Promise<Inv
       owner: { type: String, default: null },
       state: { type: String, enum: HOLD_STATES, required: true },
       expiresAt: { type: Date, required: true },
+      expiryBucket: { type: Number, required: true },
       createdAt: { type: Date, required: true },
       updatedAt: { type: Date, required: true },
       endedAt: { type: Date, default: null },
@@ -109,7 +118,9 @@ export async function createInventoryModels(connection: Connection): Promise<Inv
     },
     { collection: 'holds', versionKey: false },
   );
-  // Sweeper scans: live holds by expiry, transitional ones by age, ended ones by end time.
+  // Sweeper searches: live holds by expiry bucket (equality: FerretDB pushes nothing else down),
+  // transitional ones by state, ended ones by end time.
+  hold.index({ state: 1, expiryBucket: 1 });
   hold.index({ state: 1, expiresAt: 1 });
   hold.index({ state: 1, updatedAt: 1 });
 

@@ -22,6 +22,7 @@ export * from './timeout.js';
 export * from './sweeper.js';
 export * from './lock.js';
 export * from './guarded-write.js';
+export * from './time-buckets.js';
 export * from './customer-token.js';
 export * from './openapi.js';
 export * from './customer-session.js';

@@ -23,6 +23,16 @@ async function stockOf(sku: string) {
   return doc;
 }
 
+/**
+ * Each test moves the clock back an hour to make holds that are already expired. The expiry
+ * sweep tolerates clocks 10 minutes apart (kit/time-buckets.ts, rewind), not an hour, so a
+ * test that goes back in time starts from a fresh sweep mark, as a new database would.
+ */
+async function rewindClock() {
+  clock.set(Date.now() - 3_600_000);
+  await inv.models.Hold.db.collection('sweep_marks').deleteMany({});
+}
+
 async function expiredHolds(sku: string, count: number, onHand: number) {
   await setStock(inv.deps, sku, onHand, { reason: 'test', actor: 'test' });
   for (let i = 0; i < count; i++) await reserve(inv.deps, { id: `${sku}-hold-${String(i).padStart(3, '0')}`, sku, qty: 1, ttlS: 60, owner: null });
@@ -56,7 +66,7 @@ describe('a sweeper killed mid-run', () => {
   });
 
   test('when it dies after returning the units but before recording the end, then recovery does not return them again', async () => {
-    clock.set(Date.now() - 3_600_000);
+    await rewindClock();
     await expiredHolds('CRASH-B', 1, 10);
     const worker = startWorker('effect-then-hang');
     await worker.waitFor(/returned CRASH-B-hold-000/);
@@ -71,7 +81,7 @@ describe('a sweeper killed mid-run', () => {
   });
 
   test('when two sweepers run at once and one is SIGKILLed mid-sweep, then every unit returns exactly once and the invariant holds', async () => {
-    clock.set(Date.now() - 3_600_000);
+    await rewindClock();
     await expiredHolds('CRASH-C', 60, 80);
     const a = startWorker('sweep');
     const b = startWorker('sweep');

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { conflict, neverSent, notFound, updateByIdIf } from '../../kit/index.js';
 import type { Product } from '../clients.js';
-import { cartsIn, type CartDoc, type CartLine, type LineHold, type Money } from '../models.js';
+import { cartExpiry, cartsIn, type CartDoc, type CartLine, type LineHold, type Money } from '../models.js';
 import type { CartDeps } from './context.js';
 import { releaseAll } from './sweep.js';
 import { hashCartToken, newCartToken } from './tokens.js';
@@ -42,7 +42,7 @@ function freshCart(deps: CartDeps, id: string, customerId: string | null, versio
   const now = new Date(deps.clock.now());
   return {
     _id: id, customerId, lines: [], state: 'open', version, mergedFrom: [],
-    createdAt: now, updatedAt: now, lastActivityAt: now, expiresAt: expiryFor(deps, customerId, now.getTime()),
+    createdAt: now, updatedAt: now, lastActivityAt: now, ...cartExpiry(expiryFor(deps, customerId, now.getTime())),
   };
 }
 
@@ -145,7 +145,7 @@ export async function mutateCart(deps: CartDeps, cartId: string, change: (cart: 
 /** Saves lines and sliding expiry if the cart is still at the version read (under the cart's lock). */
 export async function save(deps: CartDeps, cart: CartDoc): Promise<CartDoc> {
   const now = deps.clock.now();
-  const next = { lines: cart.lines, mergedFrom: cart.mergedFrom, clientKey: cart.clientKey ?? null, version: cart.version + 1, updatedAt: new Date(now), lastActivityAt: new Date(now), expiresAt: expiryFor(deps, cart.customerId, now) };
+  const next = { lines: cart.lines, mergedFrom: cart.mergedFrom, clientKey: cart.clientKey ?? null, version: cart.version + 1, updatedAt: new Date(now), lastActivityAt: new Date(now), ...cartExpiry(expiryFor(deps, cart.customerId, now)) };
   const saved = await updateByIdIf(cartsIn(deps.models), cart._id, { version: cart.version, state: 'open' }, { $set: next });
   if (!saved) throw conflict('cart_changed', 'the cart changed meanwhile; reload it and try again');
   return saved;

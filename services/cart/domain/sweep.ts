@@ -6,13 +6,14 @@
  * takes claims older than a minute. Two replicas may both process one cart:
  * releasing a hold and deleting a cart are idempotent, so that is harmless.
  *
- * Finding the candidates is the one cart query not by `_id`, so on FerretDB it
- * scans every cart (models.ts). That is acceptable here: one scan per pass, in
- * the background, every CART_SWEEP_INTERVAL_MS (60 s) per replica, never on a
- * request. Each candidate is then claimed and deleted by `_id` under its lock.
+ * Candidates are found with equality queries only (FerretDB 1.24 pushes nothing
+ * else down, so the range query this used to make read every cart each pass):
+ * open carts by expiry bucket from the sweep's mark on (kit/time-buckets.ts), and
+ * claims left by a dead replica by state, their age checked here. Each candidate
+ * is then claimed and deleted by `_id` under its lock.
  */
-import { deleteByIdIf, updateByIdIf } from '../../kit/index.js';
-import { cartsIn, type CartDoc } from '../models.js';
+import { createBucketMarks, deleteByIdIf, sweepDueBuckets, updateByIdIf, type BucketMarks } from '../../kit/index.js';
+import { CART_EXPIRY_BUCKET_MS, cartsIn, type CartDoc } from '../models.js';
 import type { CartDeps } from './context.js';
 
 const RECLAIM_AFTER_MS = 60_000;
@@ -20,17 +21,26 @@ const RECLAIM_AFTER_MS = 60_000;
 const claimable = (cart: CartDoc, now: number) =>
   (cart.state === 'open' && cart.expiresAt.getTime() <= now) || (cart.state === 'expiring' && cart.updatedAt.getTime() <= now - RECLAIM_AFTER_MS);
 
+const marksFor = new WeakMap<object, BucketMarks>();
+
 export async function sweepCarts(deps: CartDeps): Promise<number> {
   const now = deps.clock.now();
-  const candidates = await deps.models.Cart.find(
-    { $or: [{ state: 'open', expiresAt: { $lte: new Date(now) } }, { state: 'expiring', updatedAt: { $lte: new Date(now - RECLAIM_AFTER_MS) } }] },
-    { _id: 1 },
-  )
-    .sort({ expiresAt: 1 })
-    .limit(deps.config.CART_SWEEP_BATCH)
-    .lean<Pick<CartDoc, '_id'>[]>();
+  const batch = deps.config.CART_SWEEP_BATCH;
   let removed = 0;
-  for (const { _id } of candidates) if (await sweepOne(deps, _id)) removed++;
+  // Claims a replica left behind (it died between claim and delete): few, by state.
+  const abandoned = await deps.models.Cart.find({ state: 'expiring' }, { state: 1, updatedAt: 1, expiresAt: 1, version: 1 }).lean<CartDoc[]>();
+  for (const cart of abandoned.filter((c) => claimable(c, now)).slice(0, batch)) if (await sweepOne(deps, cart._id)) removed++;
+  let marks = marksFor.get(deps.models.Cart.db);
+  if (!marks) marksFor.set(deps.models.Cart.db, (marks = createBucketMarks(deps.models.Cart.db)));
+  await sweepDueBuckets<Pick<CartDoc, '_id' | 'expiresAt'>>({
+    name: 'carts:open', marks, sizeMs: CART_EXPIRY_BUCKET_MS, dueAt: now, batch: batch - removed,
+    load: (bucket) => deps.models.Cart.find({ state: 'open', expiryBucket: bucket }, { expiresAt: 1 }).lean<Array<Pick<CartDoc, '_id' | 'expiresAt'>>>(),
+    loadAllDue: () => deps.models.Cart.find({ state: 'open', expiresAt: { $lte: new Date(now) } }, { expiresAt: 1 }).lean<Array<Pick<CartDoc, '_id' | 'expiresAt'>>>(),
+    timeOf: (cart) => cart.expiresAt,
+    handle: async (cart) => {
+      if (await sweepOne(deps, cart._id)) removed++;
+    },
+  });
   return removed;
 }
 

@@ -13,8 +13,8 @@
  * Transitional states (releasing, committing, expiring) already decide the
  * outcome; finishing them is idempotent, so anyone may finish them again.
  */
-import { conflict, notFound, updateByIdIf, updateOneByIdIf, type Clock, type WithLock } from '../../kit/index.js';
-import type { HoldDoc, HoldState, InventoryModels } from '../models.js';
+import { conflict, createBucketMarks, notFound, sweepDueBuckets, updateByIdIf, updateOneByIdIf, type BucketMarks, type Clock, type WithLock } from '../../kit/index.js';
+import { HOLD_EXPIRY_BUCKET_MS, holdExpiry, type HoldDoc, type HoldState, type InventoryModels } from '../models.js';
 import { admit, settleTicket, applyRemove, applyReserve, applyResize, type EffectDeps } from './effects.js';
 import { heldBy, noteOwner } from './owners.js';
 
@@ -93,7 +93,7 @@ export async function reserve(deps: HoldDeps, input: ReserveInput): Promise<{ ho
   try {
     const doc = await models.Hold.create({
       _id: input.id, sku: input.sku, qty: input.qty, requestedQty: input.qty, owner: input.owner, state: 'pending',
-      expiresAt: new Date(now.getTime() + input.ttlS * 1_000), createdAt: now, updatedAt: now, endedAt: null, claimedBy: null,
+      ...holdExpiry(new Date(now.getTime() + input.ttlS * 1_000)), createdAt: now, updatedAt: now, endedAt: null, claimedBy: null,
     });
     hold = doc.toObject();
   } catch (error) {
@@ -156,7 +156,7 @@ export async function modify(deps: HoldDeps, id: string, input: ModifyInput): Pr
   }
   const set: Record<string, unknown> = { updatedAt: new Date(clock.now()) };
   if (input.qty !== undefined) set.qty = input.qty;
-  if (input.ttlS !== undefined) set.expiresAt = new Date(clock.now() + input.ttlS * 1_000);
+  if (input.ttlS !== undefined) Object.assign(set, holdExpiry(new Date(clock.now() + input.ttlS * 1_000)));
   if (input.owner !== undefined) set.owner = input.owner;
   const updated = await updateByIdIf(holdsIn(models), id, { state: 'active', expiresAt: { $gt: new Date(clock.now()) } }, { $set: set });
   // If it expired in between, the sweeper returns whatever the entry holds now; the reconciler fixes a stale qty.
@@ -182,7 +182,7 @@ export async function release(deps: HoldDeps, id: string): Promise<HoldView> {
 async function tombstone(deps: HoldDeps, id: string): Promise<HoldDoc> {
   const now = new Date(deps.clock.now());
   try {
-    const doc = await deps.models.Hold.create({ _id: id, sku: '', qty: 0, requestedQty: 0, owner: null, state: 'released', expiresAt: now, createdAt: now, updatedAt: now, endedAt: now, claimedBy: deps.replica });
+    const doc = await deps.models.Hold.create({ _id: id, sku: '', qty: 0, requestedQty: 0, owner: null, state: 'released', ...holdExpiry(now), createdAt: now, updatedAt: now, endedAt: now, claimedBy: deps.replica });
     return doc.toObject();
   } catch (error) {
     if ((error as { code?: number }).code !== 11000) throw error;
@@ -220,15 +220,45 @@ export async function finish(deps: HoldDeps, hold: HoldDoc): Promise<HoldDoc> {
   return done ?? (await mustFind(deps.models, hold._id));
 }
 
-/** Claims one live hold past its expiry (pending ones only after a grace period) and expires it. */
-export async function claimExpired(deps: HoldDeps, pendingGraceMs: number): Promise<HoldDoc | null> {
+const marksFor = new WeakMap<object, BucketMarks>();
+const marksOf = (deps: HoldDeps) => {
+  let marks = marksFor.get(deps.models.Hold.db);
+  if (!marks) marksFor.set(deps.models.Hold.db, (marks = createBucketMarks(deps.models.Hold.db)));
+  return marks;
+};
+
+/**
+ * Claims live holds past their expiry (pending ones only after a grace period), at
+ * most `batch`, found bucket by bucket (kit/time-buckets.ts) so no pass reads the
+ * holds that are not due; `onClaimed` returns each one's units. Returns how many it claimed.
+ */
+export async function claimDue(deps: HoldDeps, options: { pendingGraceMs: number; batch: number }, onClaimed: (hold: HoldDoc) => Promise<unknown>): Promise<number> {
   const now = deps.clock.now();
-  const set = { $set: { state: 'expiring', updatedAt: new Date(now), claimedBy: deps.replica } };
-  const options = { new: true, lean: true, sort: { expiresAt: 1 } } as const;
-  return (
-    (await deps.models.Hold.findOneAndUpdate({ state: 'active', expiresAt: { $lte: new Date(now) } }, set, options)) ??
-    (await deps.models.Hold.findOneAndUpdate({ state: 'pending', expiresAt: { $lte: new Date(now - pendingGraceMs) } }, set, options))
-  );
+  let claimed = 0;
+  for (const [state, dueAt] of [['active', now], ['pending', now - options.pendingGraceMs]] as const) {
+    await sweepDueBuckets<Pick<HoldDoc, '_id' | 'expiresAt'>>({
+      name: `holds:${state}`, marks: marksOf(deps), sizeMs: HOLD_EXPIRY_BUCKET_MS, dueAt, batch: options.batch - claimed,
+      load: (bucket) => deps.models.Hold.find({ state, expiryBucket: bucket }, { expiresAt: 1 }).lean<Array<Pick<HoldDoc, '_id' | 'expiresAt'>>>(),
+      loadAllDue: () => deps.models.Hold.find({ state, expiresAt: { $lte: new Date(dueAt) } }, { expiresAt: 1 }).lean<Array<Pick<HoldDoc, '_id' | 'expiresAt'>>>(),
+      timeOf: (hold) => hold.expiresAt,
+      handle: async (hold) => {
+        const set = { $set: { state: 'expiring', updatedAt: new Date(deps.clock.now()), claimedBy: deps.replica } };
+        const won = await updateByIdIf(holdsIn(deps.models), hold._id, { state, expiresAt: { $lte: new Date(dueAt) } }, set);
+        if (!won) return;
+        claimed += 1;
+        await onClaimed(won);
+      },
+    });
+    if (claimed >= options.batch) break;
+  }
+  return claimed;
+}
+
+/** Claims one live hold past its expiry (pending ones only after a grace period) and leaves it `expiring` (tests stop a sweeper there). */
+export async function claimExpired(deps: HoldDeps, pendingGraceMs: number): Promise<HoldDoc | null> {
+  let first: HoldDoc | null = null;
+  await claimDue(deps, { pendingGraceMs, batch: 1 }, async (hold) => (first = hold));
+  return first;
 }
 
 /** Units held and sold for one owner (e.g. a customer) and SKU, for per-customer limits. Reads by `_id` only (owners.ts). */
