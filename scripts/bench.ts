@@ -36,7 +36,7 @@ const durationS = Number(process.env.BENCH_DURATION_S ?? (quick ? 4 : 8));
 const scaleCarts = Number(process.env.BENCH_SCALE_CARTS ?? (quick ? 20_000 : 100_000));
 const doorAttempts = Number(process.env.BENCH_DOOR_ATTEMPTS ?? (quick ? 1_000 : 5_000));
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-/** `catalog`, `cart`, `edge` or `checkout` to run one benchmark only. */
+/** `catalog`, `cart`, `doorbuster`, `edge` or `checkout` to run one benchmark only. */
 const only = process.env.BENCH_ONLY;
 const adminToken = 'bench-admin-token-0123456789';
 /** Service ports of this run, shifted with STACK_PORT_OFFSET like the stack's so checkouts can bench side by side. */
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     await autocannon({ url: bareUrl, connections, amount: 2_000 });
 
     const samples = { catalog: [] as Sample[], bare: [] as Sample[] };
-    for (let round = 1; round <= (only === 'cart' ? 0 : rounds); round += 1) {
+    for (let round = 1; round <= (only === 'cart' || only === 'doorbuster' ? 0 : rounds); round += 1) {
       samples.bare.push(await load(bareUrl, bare));
       samples.catalog.push(await load(productUrl, catalogProcess));
       const [b, c] = [samples.bare.at(-1)!, samples.catalog.at(-1)!];
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
     const cartProduct = await post(`${catalog}/api/catalog/products`, { sku: `CART-${runId}`, slug: `cart-${runId}`, name: 'Benchmark Mug', price: { amount: 999, currency: 'EUR' }, maxPerOrder: 1000 });
     const cartSamples: Sample[] = [];
     const cart32: Sample[] = [];
-    for (let round = 1; round <= (only === 'catalog' ? 0 : rounds); round += 1) {
+    for (let round = 1; round <= (only === 'catalog' || only === 'doorbuster' ? 0 : rounds); round += 1) {
       const r = await benchAddToCart({ baseUrl: cart, productId: String(cartProduct.id), durationS, connections: 8 });
       cartSamples.push({ rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors });
       const r32 = await benchAddToCart({ baseUrl: cart, productId: String(cartProduct.id), durationS, connections: 32 });
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     const addLine = { bench: 'cart.addLine', connections: 32, rps: add32.rps, p50Ms: add32.p50Ms, p99Ms: add32.p99Ms, errors: add32.errors, durationS, rounds };
     const lines: Record<string, unknown>[] = [catalogLine, cartLine, addLine];
 
-    if (only !== 'catalog') {
+    if (only !== 'catalog' && only !== 'doorbuster') {
       // 3. The same add on a database that already holds `scaleCarts` carts and their holds.
       const scaleDb = `bench_${runId}_scale`;
       const scaleEnv = { ...env, MONGODB_URI: env.MONGODB_URI.replace(/\/[^/]*$/, `/${scaleDb}`) };
@@ -213,6 +213,9 @@ async function main(): Promise<void> {
       }
       const [emptyRps, fullRps] = [summarize(empty).rps, summarize(scaled).rps];
       lines.push({ bench: 'cart.addLine.scale', carts: scaleCarts, connections: 32, emptyRps, at100kCartsRps: fullRps, ratio: Number((fullRps / Math.max(1, emptyRps)).toFixed(3)), target: 0.9 });
+    }
+
+    if (only !== 'catalog') {
 
       // 4. Doorbuster: 50 units, every attempt from its own cart, 64 at a time.
       const doorSku = `DOOR-${runId}`;
@@ -222,10 +225,10 @@ async function main(): Promise<void> {
       const burst = await burstAddToCart(cart, String(door.id), tokens, 64);
       const held = Number(((await (await fetch(`${inventory}/api/inventory/stock/${doorSku}`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { reserved: number }).reserved);
       console.log(`doorbuster: ${burst.created} added, ${burst.conflicts} x 409, ${burst.other} other answers; ${held} units held`);
-      lines.push({ bench: 'inventory.doorbuster', units: 50, attempts: doorAttempts, held, added: burst.created, conflicts: burst.conflicts, otherAnswers: burst.other, attemptsPerS: burst.attemptsPerS, p99Ms: burst.p99Ms });
+      lines.push({ bench: 'inventory.doorbuster', units: 50, attempts: doorAttempts, held, added: burst.created, conflicts: burst.conflicts, otherAnswers: burst.other, byStatus: burst.byStatus, attemptsPerS: burst.attemptsPerS, p99Ms: burst.p99Ms });
     }
 
-    if (only !== 'cart') {
+    if (only !== 'cart' && only !== 'doorbuster') {
       // 5. Cold catalog pages: a catalog process with its cache off, on 10,000 products.
       const coldEnv = { ...env, MONGODB_URI: env.MONGODB_URI.replace(/\/[^/]*$/, `/bench_${runId}_catalog`), CATALOG_CACHE_FRESH_MS: '0', CATALOG_CACHE_REVALIDATE_MS: '0', CATALOG_CACHE_STALE_IF_ERROR_MS: '0', BODY_LIMIT: '5mb' };
       const { url: cold } = await startService('catalog', port(6), coldEnv);

@@ -12,6 +12,7 @@ import { HOLD_EXPIRY_BUCKET_MS, holdExpiry } from '../../services/inventory/mode
 import { CART_EXPIRY_BUCKET_MS, cartExpiry } from '../../services/cart/models.js';
 
 const BATCH = 5_000;
+const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 
 /** Inserts `count` guest carts, each with one limited line whose hold is live in inventory (holds spread over 1,000 SKUs). */
 export async function seedCarts(options: { mongoUri: string; cartDb: string; inventoryDb: string; count: number; log: (line: string) => void }): Promise<void> {
@@ -79,6 +80,8 @@ export interface DoorbusterResult {
   created: number;
   conflicts: number;
   other: number;
+  /** Every status seen, with its count. */
+  byStatus: Record<number, number>;
   attemptsPerS: number;
   p99Ms: number;
 }
@@ -94,13 +97,18 @@ export async function burstAddToCart(cartUrl: string, productId: string, tokens:
     connections,
     amount: tokens.length,
     timeout: 30,
-    requests: [{ method: 'POST', path: '/api/cart/cart/lines', setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'content-type': 'application/json', 'x-cart-token': tokens[next++ % tokens.length] }, body }) }],
+    // Each attempt is its own shopper: its own cart and its own address (198.18.0.0/15, RFC 2544), forwarded
+    // by loopback (a trusted proxy): the guest per-client cap counts per address (docs/carts.md).
+    requests: [{ method: 'POST', path: '/api/cart/cart/lines', setupRequest: (request) => {
+      const n = next++;
+      return { ...request, headers: { ...request.headers, 'content-type': 'application/json', 'x-cart-token': tokens[n % tokens.length]!, 'user-agent': BROWSER, 'x-forwarded-for': `198.18.${Math.floor(n / 250) % 256}.${(n % 250) + 1}` }, body };
+    } }],
   });
   const seconds = (Date.now() - started) / 1_000;
   for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) statuses[Number(code)] = (count as { count: number }).count;
   const created = statuses[201] ?? 0;
   const conflicts = statuses[409] ?? 0;
-  return { attempts: tokens.length, created, conflicts, other: tokens.length - created - conflicts, attemptsPerS: Math.round(tokens.length / seconds), p99Ms: result.latency.p99 };
+  return { attempts: tokens.length, created, conflicts, other: tokens.length - created - conflicts, byStatus: statuses, attemptsPerS: Math.round(tokens.length / seconds), p99Ms: result.latency.p99 };
 }
 
 /** One GET per URL (each a cache miss on a catalog started without a cache), sequentially; latencies in ms. */

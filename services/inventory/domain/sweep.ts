@@ -13,9 +13,11 @@
  * equality questions: due holds by expiry bucket (kit/time-buckets.ts), stuck
  * ones by state. A range query over live holds fetched every one of them each
  * pass (over a minute of FerretDB's CPU with 100,000 live holds, every 5 s).
- * The reconcile pass (STOCK_RECONCILE_INTERVAL_MS, 60 s) still filters stock by
- * `reserved > 0` and ended holds by state and end time in FerretDB; every write
- * either makes is by `_id`.
+ * The reconcile pass (STOCK_RECONCILE_INTERVAL_MS, 60 s) reads stock with
+ * `reserved > 0` (one scan of the stock collection) and checks at most 2,000 stock
+ * entries per pass against their holds by `_id`, going on where the last pass
+ * stopped; it finds long-ended holds by state and end time. Every write either
+ * makes is by `_id`.
  */
 import { updateOneByIdIf } from '../../kit/index.js';
 import type { HoldDoc, StockDoc } from '../models.js';
@@ -59,13 +61,34 @@ export interface ReconcileResult {
 const RETENTION_BATCH = 5_000;
 const DEAD: HoldDoc['state'][] = ['released', 'expired', 'rejected', 'committed'];
 
-export async function reconcile(deps: HoldDeps, options: { retentionMs: number; settleAfterMs: number }): Promise<ReconcileResult> {
+/** Where each database's reconcile pass left off (the last SKU it checked); the next pass goes on after it. */
+const resumeAfter = new WeakMap<object, string>();
+
+export async function reconcile(deps: HoldDeps, options: { retentionMs: number; settleAfterMs: number; maxHoldChecks?: number }): Promise<ReconcileResult> {
   const { models, clock } = deps;
   const result: ReconcileResult = { orphansReleased: 0, unitsReturned: 0, holdsRealigned: 0, adjustmentsSettled: 0, holdsDeleted: 0 };
-  const cursor = models.Stock.find({ reserved: { $gt: 0 } }, { holds: 1 }).lean<Pick<StockDoc, '_id' | 'holds'>[]>().cursor();
-  for await (const stock of cursor) {
+  // Bounded per pass: every entry costs a hold lookup, and with 100,000 live holds checking them all
+  // each minute kept FerretDB saturated (npm run bench). The pass checks up to `maxHoldChecks`
+  // entries, SKU by SKU from where the last pass stopped, and wraps around.
+  const budget = options.maxHoldChecks ?? 2_000;
+  const all = await models.Stock.find({ reserved: { $gt: 0 } }, { holds: 1 }).sort({ _id: 1 }).lean<Pick<StockDoc, '_id' | 'holds'>[]>();
+  const after = resumeAfter.get(models.Stock.db);
+  const start = after === undefined ? 0 : Math.max(0, all.findIndex((stock) => stock._id > after));
+  const ordered = [...all.slice(start), ...all.slice(0, start)];
+  let checked = 0;
+  resumeAfter.delete(models.Stock.db);
+  for (const stock of ordered) {
+    if (checked >= budget) break;
     const entries = Object.entries(stock.holds ?? {});
-    const holds = new Map((await models.Hold.find({ _id: { $in: entries.map(([id]) => id) } }, { state: 1, qty: 1 }).lean<HoldDoc[]>()).map((h) => [h._id, h]));
+    checked += entries.length;
+    resumeAfter.set(models.Stock.db, stock._id);
+    // By `_id`, one at a time in small groups: FerretDB pushes `_id` equality down, not `$in`.
+    const found: HoldDoc[] = [];
+    for (let i = 0; i < entries.length; i += 16) {
+      const group = await Promise.all(entries.slice(i, i + 16).map(([id]) => models.Hold.findById(id, { state: 1, qty: 1 }).lean<HoldDoc>()));
+      for (const hold of group) if (hold) found.push(hold);
+    }
+    const holds = new Map(found.map((h) => [h._id, h]));
     for (const [id, units] of entries) {
       const hold = holds.get(id);
       // The hold document is written before its effect, so a missing one was deleted after it ended.
@@ -81,9 +104,15 @@ export async function reconcile(deps: HoldDeps, options: { retentionMs: number; 
     }
   }
   result.adjustmentsSettled = await settleAdjustments(deps, options.settleAfterMs);
-  const old = await models.Hold.find({ state: { $in: ['released', 'expired', 'rejected'] }, endedAt: { $lte: new Date(clock.now() - options.retentionMs) } }, { owner: 1, sku: 1 })
-    .limit(RETENTION_BATCH)
-    .lean<Pick<HoldDoc, '_id' | 'owner' | 'sku'>[]>();
+  // One query per ended state (FerretDB pushes the state equality down, not `$in`).
+  const old: Array<Pick<HoldDoc, '_id' | 'owner' | 'sku'>> = [];
+  for (const state of ['released', 'expired', 'rejected'] as const) {
+    if (old.length >= RETENTION_BATCH) break;
+    const ended = await models.Hold.find({ state, endedAt: { $lte: new Date(clock.now() - options.retentionMs) } }, { owner: 1, sku: 1 })
+      .limit(RETENTION_BATCH - old.length)
+      .lean<Pick<HoldDoc, '_id' | 'owner' | 'sku'>[]>();
+    old.push(...ended);
+  }
   // Out of their owners' lists first: a crash in between leaves ended holds, which never count anyway.
   await forgetEnded(deps, old);
   const deleted = await models.Hold.deleteMany({ _id: { $in: old.map((hold) => hold._id) } });
