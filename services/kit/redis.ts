@@ -84,6 +84,9 @@ export function createRedis(config: RedisConnectionConfig | string, logger: Logg
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    // Commands issued in one tick (rate-limit checks, cache reads, lock calls of concurrent
+    // requests) go out as one pipeline: one write and one read per tick, not per command.
+    enableAutoPipelining: true,
     // A demoted primary answers writes with READONLY: reconnect (via Sentinel) and retry once.
     reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
     lazyConnect: true,

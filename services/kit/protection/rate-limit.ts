@@ -45,7 +45,9 @@ export function createLimiters(options: LimitersOptions): Limiters {
     const base = { keyPrefix: `${prefix}:${name}`, points: spec.points, duration: spec.durationS, blockDuration: blockS };
     const memory = new RateLimiterMemory(base);
     if (!redis) return memory;
-    return new RateLimiterRedis({ ...base, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory });
+    // A key over its budget is refused from memory until its window ends: a flood past its
+    // limit costs no Redis round trip per request (each replica learns it on its first refusal).
+    return new RateLimiterRedis({ ...base, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory, inMemoryBlockOnConsumed: spec.points + 1 });
   };
   const byClass = new Map<RouteClass, RateLimiterAbstract>();
   const ceilings = new Map<RouteClass, RateLimiterAbstract>();
