@@ -7,12 +7,12 @@ import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import mongoose from 'mongoose';
 import { hashCartToken } from '../../services/cart/domain/tokens.js';
+import { addresses, BROWSER } from './bench-edge.js';
 import { bucketOf } from '../../services/kit/index.js';
 import { HOLD_EXPIRY_BUCKET_MS, holdExpiry } from '../../services/inventory/models.js';
 import { CART_EXPIRY_BUCKET_MS, cartExpiry } from '../../services/cart/models.js';
 
 const BATCH = 5_000;
-const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 
 /** Inserts `count` guest carts, each with one limited line whose hold is live in inventory (holds spread over 1,000 SKUs). */
 export async function seedCarts(options: { mongoUri: string; cartDb: string; inventoryDb: string; count: number; log: (line: string) => void }): Promise<void> {
@@ -90,6 +90,7 @@ export interface DoorbusterResult {
 export async function burstAddToCart(cartUrl: string, productId: string, tokens: string[], connections: number): Promise<DoorbusterResult> {
   const body = JSON.stringify({ productId, quantity: 1 });
   let next = 0;
+  const pool = addresses(tokens.length);
   const statuses: Record<number, number> = {};
   const started = Date.now();
   const result = await autocannon({
@@ -101,7 +102,7 @@ export async function burstAddToCart(cartUrl: string, productId: string, tokens:
     // by loopback (a trusted proxy): the guest per-client cap counts per address (docs/carts.md).
     requests: [{ method: 'POST', path: '/api/cart/cart/lines', setupRequest: (request) => {
       const n = next++;
-      return { ...request, headers: { ...request.headers, 'content-type': 'application/json', 'x-cart-token': tokens[n % tokens.length]!, 'user-agent': BROWSER, 'x-forwarded-for': `198.18.${Math.floor(n / 250) % 256}.${(n % 250) + 1}` }, body };
+      return { ...request, headers: { ...request.headers, 'content-type': 'application/json', 'x-cart-token': tokens[n % tokens.length]!, 'user-agent': BROWSER, 'x-forwarded-for': pool[n % pool.length]! }, body };
     } }],
   });
   const seconds = (Date.now() - started) / 1_000;

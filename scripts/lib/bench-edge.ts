@@ -27,13 +27,14 @@ export interface BenchEdgeOptions {
   connections: number;
 }
 
-const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
+/** A desktop browser's user-agent (human class at the edge). */
+export const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 const FLOOD_AGENTS = ['sqlmap/1.7.2#stable', 'Mozilla/5.0 zgrab/0.x', '', 'Mozilla/5.0 HeadlessChrome/120.0', 'masscan/1.3', BROWSER];
 const SCRAPER_IP = '203.0.113.66';
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /** 198.18.x.y addresses (benchmark range, RFC 2544), `count` of them. */
-const addresses = (count: number) => Array.from({ length: count }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+export const addresses = (count: number) => Array.from({ length: count }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
 
 function shoppers(url: string, productPath: string, durationS: number, rate: number) {
   const pool = addresses(500);

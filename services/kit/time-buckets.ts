@@ -36,10 +36,12 @@ export interface BucketMarks {
   advance(name: string, next: number): Promise<void>;
 }
 
+/** The marks in `collection` of `connection`; cheap to call per pass (the model is registered once per connection). */
 export function createBucketMarks(connection: Connection, collection = 'sweep_marks'): BucketMarks {
   const name = `SweepMark_${collection}`;
-  const schema = new Schema<MarkDoc>({ _id: { type: String, required: true }, next: { type: Number, required: true }, updatedAt: { type: Date, required: true } }, { collection, versionKey: false });
-  const model = (connection.models[name] as Model<MarkDoc> | undefined) ?? connection.model<MarkDoc>(name, schema);
+  const model =
+    (connection.models[name] as Model<MarkDoc> | undefined) ??
+    connection.model<MarkDoc>(name, new Schema<MarkDoc>({ _id: { type: String, required: true }, next: { type: Number, required: true }, updatedAt: { type: Date, required: true } }, { collection, versionKey: false }));
   return {
     async get(id) {
       return (await model.findById(id).lean<MarkDoc>())?.next;

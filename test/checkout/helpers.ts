@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Connection } from 'mongoose';
@@ -7,10 +8,13 @@ import { createCheckoutModels, type CheckoutModels } from '../../services/checko
 import { createCheckoutApp, type CheckoutApp } from '../../services/checkout/app.js';
 import { createSimulatedProvider, type PaymentKnobs } from '../../services/checkout/domain/payments.js';
 import type { FulfillmentJob } from '../../services/checkout/domain/outbox.js';
+import type { CrashPoint } from '../../services/checkout/domain/checkout.js';
+import type { OrderDoc } from '../../services/checkout/models.js';
 import { fulfillmentConfigShape } from '../../services/fulfillment/config.js';
 import { createFulfillmentModels, type FulfillmentModels } from '../../services/fulfillment/models.js';
 import { createFulfillmentApp, type FulfillmentApp } from '../../services/fulfillment/app.js';
 import { startCartStack, type CartStack } from '../cart/helpers.js';
+import { admin, inventoryCalls } from '../inventory/helpers.js';
 import { TEST_ADMIN_TOKEN, TEST_CUSTOMER_TOKEN_SECRET, TEST_INTERNAL_TOKEN, testObservability, testServers } from '../helpers/env.js';
 
 async function listen(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
@@ -103,3 +107,33 @@ export async function startCheckoutStack(options: { dbName: string; clock: Clock
 
 export const ADDRESS = { name: 'Ada Lovelace', line1: '1 Analytical Way', city: 'London', postalCode: 'N1 9GU', country: 'GB' };
 export const BODY = { email: 'ada@example.com', shippingAddress: ADDRESS };
+
+/** What recovery makes of an order whose flow stopped after each step: before the charge it fails, after it the order is paid. */
+export const CRASH_EXPECT: Record<CrashPoint, 'paid' | 'payment_failed'> = {
+  created: 'payment_failed', charging: 'payment_failed', charged: 'paid', committing: 'paid', committed: 'paid', paid: 'paid',
+};
+
+/**
+ * The state an order stopped at `point` must be in once recovered (crash.test.ts, crash-kill.test.ts):
+ * the expected status, at most one capture, the hold committed (paid) or released (kept by the cart
+ * when the flow stopped before the charge), the cart emptied, the outbox entry waiting, and the stock
+ * invariant intact.
+ */
+export async function assertRecovered(s: CheckoutStack, order: OrderDoc, point: CrashPoint): Promise<void> {
+  const { api: invApi } = inventoryCalls(() => s.inv);
+  assert.equal(order.status, CRASH_EXPECT[point], `${order.status} ${order.reason}`);
+  const captured = (await s.models.PaymentCharge.find({ orderId: order._id }).lean()).filter((c) => c.status === 'captured');
+  const hold = (await invApi().get(`/api/inventory/holds/${order.lines[0]?.holdId}`).set(admin)).body;
+  if (order.status === 'paid') {
+    assert.equal(captured.length, 1);
+    assert.equal(hold.state, 'committed');
+    assert.equal(order.cartCleared, true);
+    assert.equal(order.outbox.state, 'pending');
+  } else {
+    assert.equal(captured.length, 0);
+    assert.equal(hold.state, point === 'created' ? 'active' : 'released');
+  }
+  const check = await invApi().get('/api/inventory/check').set(admin);
+  assert.equal(check.status, 200);
+  assert.equal(check.body.ok, true, JSON.stringify(check.body));
+}

@@ -12,7 +12,7 @@
  * claims left by a dead replica by state, their age checked here. Each candidate
  * is then claimed and deleted by `_id` under its lock.
  */
-import { createBucketMarks, deleteByIdIf, sweepDueBuckets, updateByIdIf, type BucketMarks } from '../../kit/index.js';
+import { createBucketMarks, deleteByIdIf, sweepDueBuckets, updateByIdIf } from '../../kit/index.js';
 import { CART_EXPIRY_BUCKET_MS, cartsIn, type CartDoc } from '../models.js';
 import type { CartDeps } from './context.js';
 
@@ -21,7 +21,6 @@ const RECLAIM_AFTER_MS = 60_000;
 const claimable = (cart: CartDoc, now: number) =>
   (cart.state === 'open' && cart.expiresAt.getTime() <= now) || (cart.state === 'expiring' && cart.updatedAt.getTime() <= now - RECLAIM_AFTER_MS);
 
-const marksFor = new WeakMap<object, BucketMarks>();
 
 export async function sweepCarts(deps: CartDeps): Promise<number> {
   const now = deps.clock.now();
@@ -30,10 +29,8 @@ export async function sweepCarts(deps: CartDeps): Promise<number> {
   // Claims a replica left behind (it died between claim and delete): few, by state.
   const abandoned = await deps.models.Cart.find({ state: 'expiring' }, { state: 1, updatedAt: 1, expiresAt: 1, version: 1 }).lean<CartDoc[]>();
   for (const cart of abandoned.filter((c) => claimable(c, now)).slice(0, batch)) if (await sweepOne(deps, cart._id)) removed++;
-  let marks = marksFor.get(deps.models.Cart.db);
-  if (!marks) marksFor.set(deps.models.Cart.db, (marks = createBucketMarks(deps.models.Cart.db)));
   await sweepDueBuckets<Pick<CartDoc, '_id' | 'expiresAt'>>({
-    name: 'carts:open', marks, sizeMs: CART_EXPIRY_BUCKET_MS, dueAt: now, batch: batch - removed,
+    name: 'carts:open', marks: createBucketMarks(deps.models.Cart.db), sizeMs: CART_EXPIRY_BUCKET_MS, dueAt: now, batch: batch - removed,
     load: (bucket) => deps.models.Cart.find({ state: 'open', expiryBucket: bucket }, { expiresAt: 1 }).lean<Array<Pick<CartDoc, '_id' | 'expiresAt'>>>(),
     loadAllDue: () => deps.models.Cart.find({ state: 'open', expiresAt: { $lte: new Date(now) } }, { expiresAt: 1 }).lean<Array<Pick<CartDoc, '_id' | 'expiresAt'>>>(),
     timeOf: (cart) => cart.expiresAt,

@@ -13,7 +13,7 @@
  * Transitional states (releasing, committing, expiring) already decide the
  * outcome; finishing them is idempotent, so anyone may finish them again.
  */
-import { conflict, createBucketMarks, notFound, sweepDueBuckets, updateByIdIf, updateOneByIdIf, type BucketMarks, type Clock, type WithLock } from '../../kit/index.js';
+import { conflict, createBucketMarks, notFound, sweepDueBuckets, updateByIdIf, updateOneByIdIf, type Clock, type WithLock } from '../../kit/index.js';
 import { HOLD_EXPIRY_BUCKET_MS, holdExpiry, type HoldDoc, type HoldState, type InventoryModels } from '../models.js';
 import { admit, settleTicket, applyRemove, applyReserve, applyResize, type EffectDeps } from './effects.js';
 import { heldBy, noteOwner } from './owners.js';
@@ -220,13 +220,6 @@ export async function finish(deps: HoldDeps, hold: HoldDoc): Promise<HoldDoc> {
   return done ?? (await mustFind(deps.models, hold._id));
 }
 
-const marksFor = new WeakMap<object, BucketMarks>();
-const marksOf = (deps: HoldDeps) => {
-  let marks = marksFor.get(deps.models.Hold.db);
-  if (!marks) marksFor.set(deps.models.Hold.db, (marks = createBucketMarks(deps.models.Hold.db)));
-  return marks;
-};
-
 /**
  * Claims live holds past their expiry (pending ones only after a grace period), at
  * most `batch`, found bucket by bucket (kit/time-buckets.ts) so no pass reads the
@@ -234,10 +227,11 @@ const marksOf = (deps: HoldDeps) => {
  */
 export async function claimDue(deps: HoldDeps, options: { pendingGraceMs: number; batch: number }, onClaimed: (hold: HoldDoc) => Promise<unknown>): Promise<number> {
   const now = deps.clock.now();
+  const marks = createBucketMarks(deps.models.Hold.db);
   let claimed = 0;
   for (const [state, dueAt] of [['active', now], ['pending', now - options.pendingGraceMs]] as const) {
     await sweepDueBuckets<Pick<HoldDoc, '_id' | 'expiresAt'>>({
-      name: `holds:${state}`, marks: marksOf(deps), sizeMs: HOLD_EXPIRY_BUCKET_MS, dueAt, batch: options.batch - claimed,
+      name: `holds:${state}`, marks, sizeMs: HOLD_EXPIRY_BUCKET_MS, dueAt, batch: options.batch - claimed,
       load: (bucket) => deps.models.Hold.find({ state, expiryBucket: bucket }, { expiresAt: 1 }).lean<Array<Pick<HoldDoc, '_id' | 'expiresAt'>>>(),
       loadAllDue: () => deps.models.Hold.find({ state, expiresAt: { $lte: new Date(dueAt) } }, { expiresAt: 1 }).lean<Array<Pick<HoldDoc, '_id' | 'expiresAt'>>>(),
       timeOf: (hold) => hold.expiresAt,
