@@ -60,9 +60,17 @@ class TransientError extends Error {
   override name = 'TransientError';
 }
 
-/** True when `error` is a call the client refused without sending it (its breaker was open): the callee never saw it. */
+/** Calls that failed before any attempt reached the wire (the breaker refused every one). */
+const unsent = new WeakSet<object>();
+
+/**
+ * True when `error` is a call the client refused without sending any attempt (its breaker was
+ * open): the callee never saw it. A call whose first attempt went out (and timed out) and whose
+ * retry the breaker then refused was seen, so it is not `neverSent` (found by the doorbuster
+ * bench: holds made by the first attempt were never released).
+ */
 export function neverSent(error: unknown): boolean {
-  return error instanceof AppError && error.cause instanceof BrokenCircuitError;
+  return typeof error === 'object' && error !== null && unsent.has(error);
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
@@ -108,8 +116,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   breakerState?.set({ callee: options.name }, breaker.state);
   breaker.onStateChange((state) => breakerState?.set({ callee: options.name }, state));
 
-  async function attempt<T>(call: CallOptions): Promise<HttpResponse<T>> {
+  async function attempt<T>(call: CallOptions, onSend: () => void): Promise<HttpResponse<T>> {
     const requestId = currentRequestId();
+    onSend();
     try {
       const response = await request(new URL(call.path, options.baseUrl), {
         method: call.method ?? 'GET',
@@ -141,20 +150,24 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const method = call.method ?? 'GET';
       const canRetry = call.idempotent ?? IDEMPOTENT.has(method);
       const policy = breakerFor(call.breakerKey);
+      let sent = false;
+      const once = () => policy.execute(() => attempt<T>(call, () => (sent = true)));
       try {
-        const result = await (canRetry ? retryPolicy.execute(() => policy.execute(() => attempt<T>(call))) : policy.execute(() => attempt<T>(call)));
+        const result = await (canRetry ? retryPolicy.execute(once) : once());
         calls?.inc({ callee: options.name, outcome: 'ok' });
         return result;
       } catch (error) {
         const open = error instanceof BrokenCircuitError;
         calls?.inc({ callee: options.name, outcome: open ? 'breaker_open' : 'failed' });
         if (open || error instanceof TransientError) {
-          options.logger.warn({ callee: options.name, path: call.path, err: error }, 'dependency call failed');
-          throw new AppError(503, `${options.name}_unavailable`, 'Service unavailable', {
+          options.logger.warn({ callee: options.name, path: call.path, err: error, sent }, 'dependency call failed');
+          const unavailable = new AppError(503, `${options.name}_unavailable`, 'Service unavailable', {
             detail: `${options.name} is unavailable; try again shortly`,
             headers: { 'retry-after': String(Math.ceil(halfOpenAfter / 1000)) },
             cause: error,
           });
+          if (!sent) unsent.add(unavailable);
+          throw unavailable;
         }
         throw error;
       }

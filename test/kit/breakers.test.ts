@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BrokenCircuitError } from 'cockatiel';
-import { badRequest, connectRedis, createHttpClient, createRedis, isCallerError, SharedCache } from '../../services/kit/index.js';
+import { AppError, badRequest, connectRedis, createHttpClient, createRedis, isCallerError, neverSent, SharedCache } from '../../services/kit/index.js';
 import { testLogger, testServers, uniqueName } from '../helpers/env.js';
 
 test('errors are classified: 4xx, validation and cast errors are the caller\'s; outages and bugs are not', () => {
@@ -54,6 +54,31 @@ test('when a callee answers 4xx again and again, then the HTTP client\'s breaker
     }
     answer = 200;
     assert.equal((await client.call({ path: '/x' })).status, 200);
+  } finally {
+    await client.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+test('when an attempt went out and the breaker then refused its retry, then the call is not "never sent"; a call the open breaker refused outright is', async () => {
+  let seen = 0;
+  // Never answers: every attempt reaches the server and then times out.
+  const server = http.createServer(() => {
+    seen += 1;
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = createHttpClient({ name: 'slow', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, logger: testLogger(), timeoutMs: 100, retries: 2, breakerThreshold: 1, halfOpenAfterMs: 60_000 });
+  try {
+    const first = await client.call({ method: 'POST', path: '/holds', body: {}, idempotent: true }).then(() => null, (error: unknown) => error);
+    assert.ok(first instanceof AppError && first.status === 503, 'a timed-out call answers 503');
+    assert.equal(seen, 1, 'one attempt reached the server before the breaker opened');
+    // The server may have acted on it: the caller must undo it (release the hold), so it is not "never sent".
+    assert.equal(neverSent(first), false);
+    const second = await client.call({ method: 'POST', path: '/holds', body: {}, idempotent: true }).then(() => null, (error: unknown) => error);
+    assert.ok(second instanceof AppError && second.status === 503);
+    assert.equal(seen, 1, 'the open breaker sent nothing');
+    assert.equal(neverSent(second), true);
   } finally {
     await client.close();
     server.closeAllConnections();
