@@ -54,13 +54,99 @@ export async function admit(deps: EffectDeps, holdId: string, sku: string, qty: 
   return again.kind === 'no_gate' ? { kind: 'ticket' } : again;
 }
 
-export async function applyReserve(deps: EffectDeps, holdId: string, sku: string, qty: number): Promise<ReserveOutcome> {
-  return deps.lock(sku, async () => {
-    const outcome = await reserveLocked(deps, holdId, sku, qty);
-    const units = outcome.kind === 'applied' ? qty : outcome.kind === 'already' ? outcome.units : 0;
-    await syncGate(deps, sku, () => deps.gate.set(sku, holdId, units));
-    return outcome;
+/**
+ * Reserves `qty` units for `holdId` on the SKU's stock document. Concurrent reserves of one SKU
+ * in this process are applied together (group commit): while one batch holds the SKU's lock, the
+ * ones arriving queue, and the next batch applies all of them with one conditional update. In a
+ * doorbuster rush the winners then cost one database write per batch instead of one lock round
+ * and write each, so they no longer queue past their callers' deadlines. Each outcome is the
+ * one a reserve made alone, in arrival order, would have had.
+ */
+export function applyReserve(deps: EffectDeps, holdId: string, sku: string, qty: number): Promise<ReserveOutcome> {
+  let perSku = reserveQueues.get(deps.gate);
+  if (!perSku) reserveQueues.set(deps.gate, (perSku = new Map()));
+  const queues = perSku;
+  return new Promise<ReserveOutcome>((resolve, reject) => {
+    const waiting = queues.get(sku);
+    if (waiting) {
+      waiting.push({ holdId, qty, resolve, reject });
+      return;
+    }
+    queues.set(sku, [{ holdId, qty, resolve, reject }]);
+    void drainReserves(deps, queues, sku);
   });
+}
+
+interface WaitingReserve {
+  holdId: string;
+  qty: number;
+  resolve: (outcome: ReserveOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Reserves waiting per SKU, per inventory instance (keyed by its gate). */
+const reserveQueues = new WeakMap<Gate, Map<string, WaitingReserve[]>>();
+/** Most reserves applied by one update (keeps the guard and the update small). */
+const MAX_RESERVE_BATCH = 64;
+
+async function drainReserves(deps: EffectDeps, queues: Map<string, WaitingReserve[]>, sku: string): Promise<void> {
+  for (;;) {
+    const waiting = queues.get(sku);
+    if (!waiting || waiting.length === 0) {
+      queues.delete(sku);
+      return;
+    }
+    const batch = waiting.splice(0, MAX_RESERVE_BATCH);
+    try {
+      const outcomes = await deps.lock(sku, async () => {
+        const results = await reserveBatchLocked(deps, sku, batch);
+        await Promise.all(batch.map(({ holdId, qty }, i) => {
+          const outcome = results[i] as ReserveOutcome;
+          const units = outcome.kind === 'applied' ? qty : outcome.kind === 'already' ? outcome.units : 0;
+          return syncGate(deps, sku, () => deps.gate.set(sku, holdId, units));
+        }));
+        return results;
+      });
+      batch.forEach((waiter, i) => waiter.resolve(outcomes[i] as ReserveOutcome));
+    } catch (error) {
+      for (const waiter of batch) waiter.reject(error);
+    }
+  }
+}
+
+/**
+ * Under the SKU's lock: one read, then one conditional update for every reserve of the batch
+ * that fits (guarded, as alone, by `available` and by each entry's absence). A hold id seen
+ * twice, or a guard that fails (another writer on MongoDB without the lock), falls back to one
+ * update per reserve.
+ */
+async function reserveBatchLocked(deps: EffectDeps, sku: string, batch: WaitingReserve[]): Promise<ReserveOutcome[]> {
+  const sequential = async () => {
+    const outcomes: ReserveOutcome[] = [];
+    for (const { holdId, qty } of batch) outcomes.push(await reserveLocked(deps, holdId, sku, qty));
+    return outcomes;
+  };
+  if (batch.length === 1 || new Set(batch.map((w) => w.holdId)).size !== batch.length) return sequential();
+  const projection: Record<string, 1> = { available: 1 };
+  for (const { holdId } of batch) projection[entry(holdId)] = 1;
+  const current = await deps.models.Stock.findById(sku, projection).lean<Pick<StockDoc, 'available' | 'holds'>>();
+  if (!current) return batch.map(() => ({ kind: 'unknown_sku' }));
+  let left = current.available;
+  const guard: Record<string, unknown> = {};
+  const entries: Record<string, number> = {};
+  const outcomes: ReserveOutcome[] = batch.map(({ holdId, qty }) => {
+    const units = current.holds?.[holdId];
+    if (units !== undefined) return { kind: 'already', units };
+    if (qty > left) return { kind: 'insufficient', available: left };
+    left -= qty;
+    guard[entry(holdId)] = { $exists: false };
+    entries[entry(holdId)] = qty;
+    return { kind: 'applied' };
+  });
+  const taken = current.available - left;
+  if (taken === 0) return outcomes;
+  const applied = await updateStock(deps.models, sku, { available: { $gte: taken }, ...guard }, { $inc: { available: -taken, reserved: taken }, $set: { ...entries, updatedAt: new Date(deps.clock.now()) } });
+  return applied ? outcomes : sequential();
 }
 
 /** Sets a hold's ticket to the units the database holds for it (a replayed reserve that took a ticket it may not need). */
