@@ -5,6 +5,7 @@ import { createClients, type Clients } from './clients.js';
 import type { CartConfig } from './config.js';
 import type { CartModels } from './models.js';
 import type { CartDeps } from './domain/context.js';
+import { createSoldOutMemo } from './domain/sold-out.js';
 import { sweepCarts } from './domain/sweep.js';
 
 import { createCartRouter } from './routes.js';
@@ -38,12 +39,16 @@ export function createCartApp(input: CartAppDeps): CartApp {
   const clients =
     input.clients ??
     createClients({ catalogUrl: config.CATALOG_URL, inventoryUrl: config.INVENTORY_URL, inventoryToken: config.INVENTORY_TOKEN, timeoutMs: config.CART_CALL_TIMEOUT_MS, productCacheMs: config.CART_PRODUCT_CACHE_MS, logger, metrics });
+  const clock = input.clock ?? systemClock;
   const deps: CartDeps = {
     config,
     models: input.models,
     clients,
-    clock: input.clock ?? systemClock,
-    lock: createLocker(input.redis, { prefix: input.lockPrefix ?? 'lock:cart', ttlMs: 10_000, waitMs: 5_000 }),
+    clock,
+    soldOut: createSoldOutMemo(clock, config.CART_SOLD_OUT_MEMO_MS),
+    // Renewed while a slow section runs (a loaded machine, inventory retrying): a lease that ran out let a
+    // second writer in and made the first one's save fail.
+    lock: createLocker(input.redis, { prefix: input.lockPrefix ?? 'lock:cart', ttlMs: 10_000, waitMs: 5_000, maxHoldMs: 30_000 }),
   };
   const customerKey = customerTokenKey(config.CUSTOMER_TOKEN_SECRET);
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, cors: config, edge: { config, redis: input.redis, customerKey } });

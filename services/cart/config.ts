@@ -17,6 +17,13 @@ export const cartConfigShape = {
   CART_CALL_TIMEOUT_MS: int(50, 30_000, 1_500),
   /** How long a product read from catalog is reused for adds and views (0: never). In a rush every add of one product shares one catalog call per period. */
   CART_PRODUCT_CACHE_MS: int(0, 60_000, 1_000),
+  /**
+   * After inventory answered "none left" for a limited SKU, further adds of it are answered 409 by this
+   * replica without locking the cart or calling inventory, for this long (0: off). In a doorbuster the
+   * thousands of late attempts then cost almost nothing; a unit released meanwhile is offered again
+   * at most this much later.
+   */
+  CART_SOLD_OUT_MEMO_MS: int(0, 10_000, 1_000),
   /** Q1: hold time of a limited-quantity line after the last cart activity (15 min). */
   CART_HOLD_TTL_S: int(10, 86_400, 900),
   /** Q2: an anonymous cart is deleted this long after its last activity (30 days). */

@@ -95,4 +95,21 @@ describe('doorbuster', () => {
     assert.equal((await check()).ok, true);
   });
 
+  test('when the SKU has just sold out, then adds get 409 from the cart alone, and a unit released meanwhile is offered again once the memo lapses', async () => {
+    // The burst above sold DOOR-1 out; a hold released now gives one unit back in inventory.
+    const [holdId] = Object.keys((await stack.inv.models.Stock.findById('DOOR-1').lean())?.holds ?? {});
+    assert.ok(holdId);
+    assert.equal((await invApi().post(`/api/inventory/holds/${holdId}/release`).set(admin)).status, 200);
+    assert.equal((await stock('DOOR-1')).available, 1);
+    const late = await newCart();
+    // Within CART_SOLD_OUT_MEMO_MS (1 s by default) the cart still answers "none left" without asking inventory.
+    const early = await add(late, door.id);
+    assert.equal(early.status, 409);
+    const problem = (await early.json()) as Record<string, unknown>;
+    assert.deepEqual([problem.type, problem.available], ['urn:problem:insufficient_stock', 0]);
+    assert.equal((await stock('DOOR-1')).available, 1, 'nothing was reserved');
+    clock.advance(1_001);
+    assert.equal((await add(late, door.id)).status, 201);
+    assert.deepEqual([(await stock('DOOR-1')).available, (await check()).ok], [0, true]);
+  });
 });

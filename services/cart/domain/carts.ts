@@ -137,9 +137,35 @@ export async function mutateCart(deps: CartDeps, cartId: string, change: (cart: 
   return deps.lock(cartId, async () => {
     const cart = await findLive(deps, cartId);
     if (!cart) throw notFound('no such cart');
-    await change(cart);
-    return save(deps, cart);
+    return undoUnlessSaved(cart, async () => {
+      await change(cart);
+      return save(deps, cart);
+    });
   });
+}
+
+/** Inventory changes made for a cart document that is not saved yet (ensureHold registers them). */
+const unsaved = new WeakMap<CartDoc, Array<() => Promise<unknown>>>();
+
+/**
+ * Runs `work` (changes to `cart`, then its save). If it fails, every hold change it made is undone:
+ * a hold reserved for a line that was never saved is released, a resized one goes back to the
+ * line's saved quantity. Cart and inventory then agree on every hold id and its units, also when a
+ * save fails after inventory said yes (found by a race test on a loaded machine: a hold left larger
+ * than its line counted phantom units against the customer's cap).
+ */
+async function undoUnlessSaved<T>(cart: CartDoc, work: () => Promise<T>): Promise<T> {
+  const undo: Array<() => Promise<unknown>> = [];
+  unsaved.set(cart, undo);
+  try {
+    return await work();
+  } catch (error) {
+    // If inventory is unreachable now, a released-too-late hold simply expires like any other.
+    await Promise.all(undo.map((step) => step().catch(() => undefined)));
+    throw error;
+  } finally {
+    unsaved.delete(cart);
+  }
 }
 
 /** Saves lines and sliding expiry if the cart is still at the version read (under the cart's lock). */
@@ -157,14 +183,20 @@ export async function save(deps: CartDeps, cart: CartDoc): Promise<CartDoc> {
  * Throws 409 insufficient_stock when the units are not there, 503 when
  * inventory is down.
  */
-export async function ensureHold(deps: CartDeps, cart: CartDoc, line: Pick<CartLine, 'id' | 'sku' | 'hold'>, qty: number): Promise<LineHold> {
+export async function ensureHold(deps: CartDeps, cart: CartDoc, line: Pick<CartLine, 'id' | 'sku' | 'hold' | 'quantity'>, qty: number): Promise<LineHold> {
   const ttlS = deps.config.CART_HOLD_TTL_S;
   const owner = holdOwner(cart);
   const current = line.hold;
+  const undo = unsaved.get(cart);
   if (current && current.status === 'active' && current.expiresAt.getTime() > deps.clock.now()) {
     const result = await deps.clients.modifyHold(current.id, { qty, ttlS, owner }, line.sku);
-    if (result.ok) return { ...current, expiresAt: new Date(result.hold.expiresAt) };
-    if (result.code === 'insufficient_stock') throw insufficient(line.sku, qty, result.available);
+    if (result.ok) {
+      // Back to the units the saved line has, if this cart is not saved after all.
+      const saved = line.quantity;
+      if (saved !== qty) undo?.push(() => deps.clients.modifyHold(current.id, { qty: saved }, line.sku));
+      return { ...current, expiresAt: new Date(result.hold.expiresAt) };
+    }
+    if (result.code === 'insufficient_stock') throw insufficient(deps, line.sku, qty, result.available);
   }
   // The old hold is over (expired or lost): end it now so its units count as available before we ask again.
   if (current) await deps.clients.releaseHold(current.id);
@@ -180,12 +212,17 @@ export async function ensureHold(deps: CartDeps, cart: CartDoc, line: Pick<CartL
     if (!neverSent(error)) void deps.clients.releaseHold(id).catch(() => undefined);
     throw error;
   }
-  if (!result.ok) throw insufficient(line.sku, qty, result.available);
+  if (!result.ok) throw insufficient(deps, line.sku, qty, result.available);
+  deps.soldOut.forget(line.sku);
+  undo?.push(() => deps.clients.releaseHold(id));
   return { id, gen, expiresAt: new Date(result.hold.expiresAt), status: 'active' };
 }
 
-const insufficient = (sku: string, requested: number, available: number) =>
-  conflict('insufficient_stock', `only ${available} of this item can be reserved`, { sku, requested, available });
+/** 409 insufficient_stock; when none are left, this replica remembers it for a moment (sold-out.ts). */
+export function insufficient(deps: Pick<CartDeps, 'soldOut'>, sku: string, requested: number, available: number) {
+  if (available <= 0) deps.soldOut.note(sku);
+  return conflict('insufficient_stock', `only ${available} of this item can be reserved`, { sku, requested, available });
+}
 
 export type HoldStatus = 'active' | 'expired' | 'lost';
 export interface Notice {
@@ -207,30 +244,35 @@ export async function refreshHolds(deps: CartDeps, cartId: string, justSaved?: C
   const cart = await deps.lock(cartId, async () => {
     const current = await findLive(deps, cartId);
     if (!current) throw notFound('no such cart');
-    const now = deps.clock.now();
-    let changed = now - current.lastActivityAt.getTime() > TOUCH_EVERY_MS;
-    for (const line of current.lines) {
-      if (!line.hold || !holdIsDue(deps, line, now)) continue;
-      const expired = line.hold.status === 'lost' || line.hold.expiresAt.getTime() <= now;
-      try {
-        line.hold = await ensureHold(deps, current, line, line.quantity);
-        if (expired) notices.push({ lineId: line.id, code: 'hold_renewed', detail: 'the hold had expired; the units were reserved again' });
-        changed = true;
-      } catch (error) {
-        const extra = (error as { extra?: { available?: number } }).extra;
-        if ((error as { status?: number }).status === 409 && expired) {
-          if (line.hold.status !== 'lost') changed = true;
-          // The attempt used hold id gen+1 and inventory rejected it; the next attempt needs a fresh id.
-          line.hold = { ...line.hold, gen: line.hold.gen + 1, status: 'lost' };
-          notices.push({ lineId: line.id, code: 'hold_lost', detail: 'the hold expired and not enough stock is left', available: extra?.available ?? 0 });
-        } else if (expired) {
-          notices.push({ lineId: line.id, code: 'hold_pending', detail: 'the hold expired; inventory is unreachable, try again shortly' });
-        }
-      }
-    }
-    return changed ? save(deps, current) : current;
+    return undoUnlessSaved(current, () => renewDueHolds(deps, current, notices));
   });
   return { cart, notices };
+}
+
+/** Renews due holds of `current` (under its lock) and saves it if anything changed. */
+async function renewDueHolds(deps: CartDeps, current: CartDoc, notices: Notice[]): Promise<CartDoc> {
+  const now = deps.clock.now();
+  let changed = now - current.lastActivityAt.getTime() > TOUCH_EVERY_MS;
+  for (const line of current.lines) {
+    if (!line.hold || !holdIsDue(deps, line, now)) continue;
+    const expired = line.hold.status === 'lost' || line.hold.expiresAt.getTime() <= now;
+    try {
+      line.hold = await ensureHold(deps, current, line, line.quantity);
+      if (expired) notices.push({ lineId: line.id, code: 'hold_renewed', detail: 'the hold had expired; the units were reserved again' });
+      changed = true;
+    } catch (error) {
+      const extra = (error as { extra?: { available?: number } }).extra;
+      if ((error as { status?: number }).status === 409 && expired) {
+        if (line.hold.status !== 'lost') changed = true;
+        // The attempt used hold id gen+1 and inventory rejected it; the next attempt needs a fresh id.
+        line.hold = { ...line.hold, gen: line.hold.gen + 1, status: 'lost' };
+        notices.push({ lineId: line.id, code: 'hold_lost', detail: 'the hold expired and not enough stock is left', available: extra?.available ?? 0 });
+      } else if (expired) {
+        notices.push({ lineId: line.id, code: 'hold_pending', detail: 'the hold expired; inventory is unreachable, try again shortly' });
+      }
+    }
+  }
+  return changed ? save(deps, current) : current;
 }
 
 /** A limited line's hold is past half its time, expired or lost: the owner's next view renews it. */

@@ -7,7 +7,7 @@ import { notFound } from '../../kit/index.js';
 import type { Product } from '../clients.js';
 import type { CartDoc, CartLine } from '../models.js';
 import type { CartDeps } from './context.js';
-import { ensureHold, mutateCart, newId } from './carts.js';
+import { ensureHold, insufficient, mutateCart, newId } from './carts.js';
 import { checkCartLimits, checkCustomerLimit, checkGuestLimit } from './limits.js';
 
 /**
@@ -18,6 +18,9 @@ import { checkCartLimits, checkCustomerLimit, checkGuestLimit } from './limits.j
  */
 /** `clientKey` identifies a guest's client for `per_client` limited products; without it the cart itself is the client. */
 export async function addLine(deps: CartDeps, cartId: string, productId: string, quantity: number, clientKey?: string): Promise<{ cart: CartDoc; product: Product }> {
+  // A doorbuster that just sold out: answered before the cart's lock and read (sold-out.ts).
+  const known = deps.config.CART_SOLD_OUT_MEMO_MS > 0 ? await deps.clients.peekProduct(productId) : null;
+  if (known?.limitedQuantity && deps.soldOut.isSoldOut(known.sku)) throw insufficient(deps, known.sku, quantity, 0);
   let fetched: Product | undefined;
   const cart = await mutateCart(deps, cartId, async (cart) => {
     const product = await deps.clients.getProduct(productId);
