@@ -28,8 +28,8 @@ after(() => stack.close());
  * (what a second writer does when the first one's lock lease ran out), so the request's save fails.
  */
 function interfereAfter(method: 'reserve' | 'modifyHold', cartId: string): void {
-  const clients = stack.cart.deps.clients as Clients & Record<string, unknown>;
-  const real = clients[method] as (...args: unknown[]) => Promise<unknown>;
+  const clients = stack.cart.deps.clients as unknown as Record<keyof Clients, (...args: unknown[]) => Promise<unknown>>;
+  const real = clients[method];
   clients[method] = async (...args: unknown[]) => {
     clients[method] = real;
     const result = await real(...args);

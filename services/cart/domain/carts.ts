@@ -196,7 +196,7 @@ export async function ensureHold(deps: CartDeps, cart: CartDoc, line: Pick<CartL
       if (saved !== qty) undo?.push(() => deps.clients.modifyHold(current.id, { qty: saved }, line.sku));
       return { ...current, expiresAt: new Date(result.hold.expiresAt) };
     }
-    if (result.code === 'insufficient_stock') throw insufficient(deps, line.sku, qty, result.available);
+    if (result.code === 'insufficient_stock') throw soldOutNoted(deps, line.sku, qty, result.available);
   }
   // The old hold is over (expired or lost): end it now so its units count as available before we ask again.
   if (current) await deps.clients.releaseHold(current.id);
@@ -212,16 +212,20 @@ export async function ensureHold(deps: CartDeps, cart: CartDoc, line: Pick<CartL
     if (!neverSent(error)) void deps.clients.releaseHold(id).catch(() => undefined);
     throw error;
   }
-  if (!result.ok) throw insufficient(deps, line.sku, qty, result.available);
+  // Only inventory's own "not enough units" is remembered; another refusal (hold_ended: a tombstone) says nothing of stock.
+  if (!result.ok) throw result.code === 'insufficient_stock' ? soldOutNoted(deps, line.sku, qty, result.available) : insufficient(line.sku, qty, result.available);
   deps.soldOut.forget(line.sku);
   undo?.push(() => deps.clients.releaseHold(id));
   return { id, gen, expiresAt: new Date(result.hold.expiresAt), status: 'active' };
 }
 
-/** 409 insufficient_stock; when none are left, this replica remembers it for a moment (sold-out.ts). */
-export function insufficient(deps: Pick<CartDeps, 'soldOut'>, sku: string, requested: number, available: number) {
+export const insufficient = (sku: string, requested: number, available: number) =>
+  conflict('insufficient_stock', `only ${available} of this item can be reserved`, { sku, requested, available });
+
+/** Inventory said not enough units: when none are left, this replica remembers it for a moment (sold-out.ts). */
+function soldOutNoted(deps: Pick<CartDeps, 'soldOut'>, sku: string, requested: number, available: number) {
   if (available <= 0) deps.soldOut.note(sku);
-  return conflict('insufficient_stock', `only ${available} of this item can be reserved`, { sku, requested, available });
+  return insufficient(sku, requested, available);
 }
 
 export type HoldStatus = 'active' | 'expired' | 'lost';

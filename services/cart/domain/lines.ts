@@ -20,7 +20,7 @@ import { checkCartLimits, checkCustomerLimit, checkGuestLimit } from './limits.j
 export async function addLine(deps: CartDeps, cartId: string, productId: string, quantity: number, clientKey?: string): Promise<{ cart: CartDoc; product: Product }> {
   // A doorbuster that just sold out: answered before the cart's lock and read (sold-out.ts).
   const known = deps.config.CART_SOLD_OUT_MEMO_MS > 0 ? await deps.clients.peekProduct(productId) : null;
-  if (known?.limitedQuantity && deps.soldOut.isSoldOut(known.sku)) throw insufficient(deps, known.sku, quantity, 0);
+  if (known?.limitedQuantity && deps.soldOut.isSoldOut(known.sku)) throw insufficient(known.sku, quantity, 0);
   let fetched: Product | undefined;
   const cart = await mutateCart(deps, cartId, async (cart) => {
     const product = await deps.clients.getProduct(productId);
