@@ -83,9 +83,25 @@ export interface PaymentChargeDoc {
   updatedAt: Date;
 }
 
+/**
+ * One capture the simulated provider performed: money moved. A charge call the provider
+ * deduplicates (same order) writes none, so two events for one order are a double capture
+ * whatever its cause; the gameday verdict counts them (scripts/lib/gameday/verify.ts).
+ */
+export interface PaymentCaptureDoc {
+  /** `cap_<random>`: never derived from the order, so a second capture is a second document. */
+  _id: string;
+  orderId: string;
+  chargeId: string;
+  amount: number;
+  currency: string;
+  at: Date;
+}
+
 export interface CheckoutModels {
   Order: Model<OrderDoc>;
   PaymentCharge: Model<PaymentChargeDoc>;
+  PaymentCapture: Model<PaymentCaptureDoc>;
 }
 
 export async function createCheckoutModels(connection: Connection): Promise<CheckoutModels> {
@@ -135,10 +151,16 @@ export async function createCheckoutModels(connection: Connection): Promise<Chec
     },
     { collection: 'payment_charges', versionKey: false },
   );
+  const capture = new Schema<PaymentCaptureDoc>(
+    { _id: { type: String, required: true }, orderId: { type: String, required: true }, chargeId: { type: String, required: true }, amount: Number, currency: String, at: { type: Date, required: true } },
+    { collection: 'payment_captures', versionKey: false },
+  );
+  capture.index({ orderId: 1 });
   const models: CheckoutModels = {
     Order: connection.model<OrderDoc>('Order', order),
     PaymentCharge: connection.model<PaymentChargeDoc>('PaymentCharge', charge),
+    PaymentCapture: connection.model<PaymentCaptureDoc>('PaymentCapture', capture),
   };
-  await Promise.all([models.Order.init(), models.PaymentCharge.init()]);
+  await Promise.all([models.Order.init(), models.PaymentCharge.init(), models.PaymentCapture.init()]);
   return models;
 }
