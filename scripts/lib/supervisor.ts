@@ -9,6 +9,8 @@ export interface ReplicaSpec {
   port: number;
   env: NodeJS.ProcessEnv;
   logFile: string;
+  /** Node's arguments (tests run a stand-in); default: `--import tsx services/main.ts`. */
+  argv?: string[];
 }
 
 export interface Replica extends ReplicaSpec {
@@ -25,7 +27,9 @@ export interface ReplicaInfo {
   service: string;
   index: number;
   port: number;
+  /** The running process, or undefined while the replica is down (exited, waiting for its restart). */
   pid: number | undefined;
+  up: boolean;
   restarts: number;
   startedAt: string;
 }
@@ -35,7 +39,8 @@ export interface ReplicaInfo {
  * capped backoff, as a ReplicaSet would. Output goes to one log file per replica.
  * Each replica gets its own process group (detached), so a Ctrl-C in the
  * terminal reaches only the parent, which drains replicas before it stops the
- * databases. `onChange` runs after every (re)start, so a pid file stays current.
+ * databases. `onChange` runs after every (re)start and every exit, so a pid file
+ * never lists a dead process (a replica waiting out its restart backoff is down).
  */
 export class Supervisor {
   readonly replicas: Replica[] = [];
@@ -55,7 +60,7 @@ export class Supervisor {
 
   private launch(replica: Replica): void {
     const out = fs.openSync(replica.logFile, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'services', 'main.ts')], {
+    const child = spawn(process.execPath, replica.argv ?? ['--import', 'tsx', path.join(repoRoot, 'services', 'main.ts')], {
       cwd: repoRoot,
       env: { ...replica.env, SERVICE: replica.service, PORT: String(replica.port), HOST: '127.0.0.1' },
       stdio: ['ignore', out, out],
@@ -65,11 +70,16 @@ export class Supervisor {
     replica.child = child;
     replica.startedAt = Date.now();
     child.once('exit', (code, signal) => {
-      if (this.stopping) return;
+      if (this.stopping) {
+        this.onChange(this.pids());
+        return;
+      }
       replica.restarts += 1;
       // A process that ran a while and was then killed (chaos, OOM) is like a deleted pod replaced
       // by a fresh one: no backoff. Only quick exits in a row (a crash loop) back off.
       replica.crashes = Date.now() - replica.startedAt >= 30_000 ? 1 : replica.crashes + 1;
+      // Down until the restart: the pid file must not name the dead process meanwhile.
+      this.onChange(this.pids());
       const delay = Math.min(10_000, 500 * 2 ** Math.min(replica.crashes - 1, 5));
       this.log(`${replica.service}-${replica.index} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); restarting in ${delay} ms [log: ${path.relative(repoRoot, replica.logFile)}]`);
       setTimeout(() => {
@@ -81,7 +91,10 @@ export class Supervisor {
 
   /** The replicas with their current pids, for chaos tooling that kills replicas. */
   pids(): ReplicaInfo[] {
-    return this.replicas.map((r) => ({ service: r.service, index: r.index, port: r.port, pid: r.child?.exitCode === null && r.child.signalCode === null ? r.child.pid : undefined, restarts: r.restarts, startedAt: new Date(r.startedAt).toISOString() }));
+    return this.replicas.map((r) => {
+      const pid = r.child?.exitCode === null && r.child.signalCode === null ? r.child.pid : undefined;
+      return { service: r.service, index: r.index, port: r.port, pid, up: pid !== undefined, restarts: r.restarts, startedAt: new Date(r.startedAt).toISOString() };
+    });
   }
 
   /** Sends `signal` to one replica's current process; false when it is not running. */

@@ -8,7 +8,7 @@ import { createCheckoutClients, type CheckoutClients } from './clients.js';
 import type { CheckoutConfig } from './config.js';
 import type { CheckoutModels } from './models.js';
 import type { CheckoutDeps } from './domain/checkout.js';
-import { relayOutbox, type FulfillmentJob } from './domain/outbox.js';
+import { relayOutbox, resendLostJobs, type FulfillmentJob } from './domain/outbox.js';
 import { createSimulatedProvider, type PaymentAdapter, type PaymentKnobs } from './domain/payments.js';
 import { recoverOrders } from './domain/recovery.js';
 import { createCheckoutRouter } from './routes.js';
@@ -32,8 +32,8 @@ export interface CheckoutAppDeps {
 
 export interface CheckoutApp {
   app: Koa;
-  /** Recovery, outbox relay and idempotency-key sweep; main.ts starts and stops them. */
-  sweepers: { recovery: Sweeper; outbox: Sweeper; keys: Sweeper };
+  /** Recovery, outbox relay, resend of lost fulfillment jobs and idempotency-key sweep; main.ts starts and stops them. */
+  sweepers: { recovery: Sweeper; outbox: Sweeper; resend: Sweeper; keys: Sweeper };
   clients: CheckoutClients;
   deps: CheckoutDeps;
   /** Tests set `checkpoint` to stop the flow where a crash would. */
@@ -71,6 +71,10 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
   const sweeperLog = logger.child({ module: 'sweeper' });
   const recovery = createSweeper({ name: 'checkout-recovery', intervalMs: config.CHECKOUT_RECOVERY_INTERVAL_MS, logger: sweeperLog, metrics, run: () => recoverOrders(deps, { stuckAfterMs: config.CHECKOUT_STUCK_AFTER_MS }) });
   const outbox = createSweeper({ name: 'outbox-relay', intervalMs: config.OUTBOX_RELAY_INTERVAL_MS, logger: sweeperLog, metrics, run: () => relayOutbox({ models, queue: input.queue, logger, now: () => clock.now(), lock: deps.lock }) });
+  const resend = createSweeper({
+    name: 'outbox-resend', intervalMs: config.CHECKOUT_RECOVERY_INTERVAL_MS, logger: sweeperLog, metrics,
+    run: () => resendLostJobs({ ...deps, queue: input.queue }, { afterMs: config.OUTBOX_RESEND_AFTER_MS }),
+  });
   const keys = createSweeper({ name: 'idempotency-keys', intervalMs: 60_000, logger: sweeperLog, metrics, run: () => idempotencyStore.sweep() });
   const router = createCheckoutRouter({
     ...deps, adminToken: config.ADMIN_TOKEN, internalToken, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET), idempotencyStore,
@@ -83,7 +87,7 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
   checkoutApiDoc().serve(router);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
-  return { app, sweepers: { recovery, outbox, keys }, clients, deps, hooks, close: () => clearInterval(poll) };
+  return { app, sweepers: { recovery, outbox, resend, keys }, clients, deps, hooks, close: () => clearInterval(poll) };
 }
 
 /** Orders live in MongoDB; locks and the queue in Redis. Cart and inventory are not readiness checks (orders stay readable without them). */

@@ -22,6 +22,12 @@ export const checkoutConfigShape = {
   CHECKOUT_STUCK_AFTER_MS: int(100, 3_600_000, 15_000),
   CHECKOUT_RECOVERY_INTERVAL_MS: int(100, 3_600_000, 5_000),
   OUTBOX_RELAY_INTERVAL_MS: int(50, 3_600_000, 500),
+  /**
+   * A paid (or fulfilling) order whose fulfillment job was published, or last found in the queue,
+   * this long ago is looked up in the queue, and published again when its job is gone (lost with a
+   * failed-over Redis primary). Checked every CHECKOUT_RECOVERY_INTERVAL_MS.
+   */
+  OUTBOX_RESEND_AFTER_MS: int(100, 86_400_000, 60_000),
   /** Key prefix of the Bull queues in Redis (the fulfillment worker must use the same). */
   QUEUE_PREFIX: z.string().regex(/^[a-z0-9:_-]{1,40}$/i).default('bull'),
   /** Simulated payment provider: latency per call, decline and timeout rates (0..1), outage switch. */

@@ -55,8 +55,14 @@ export interface OrderDoc {
   /** Why it failed or was cancelled (`payment_declined`, `payment_unavailable`, `hold_lost`, `admin`). */
   reason?: string | null;
   payment?: { chargeId: string; status: string } | null;
-  /** Publication to the fulfillment queue; `pending` from the moment the order is paid. */
-  outbox: { state: 'none' | 'pending' | 'sent'; sentAt?: Date | null };
+  /**
+   * Publication to the fulfillment queue; `pending` from the moment the order is paid, `sent`
+   * once the queue took the job. `checkedAt`: when the job was last published or last found in
+   * the queue; `resends`: how often the resend pass published it again (domain/outbox.ts).
+   */
+  outbox: { state: 'none' | 'pending' | 'sent'; sentAt?: Date | null; checkedAt?: Date | null; resends?: number };
+  /** `bucketOf(outbox.checkedAt, OUTBOX_CHECK_BUCKET_MS)`: how the resend pass finds sent entries by equality (kit/time-buckets.ts). */
+  outboxBucket?: number | null;
   cartCleared: boolean;
   /** Holds already released or restocked after a failure (compensation done). */
   compensated: boolean;
@@ -77,9 +83,25 @@ export interface PaymentChargeDoc {
   updatedAt: Date;
 }
 
+/**
+ * One capture the simulated provider performed: money moved. A charge call the provider
+ * deduplicates (same order) writes none, so two events for one order are a double capture
+ * whatever its cause; the gameday verdict counts them (scripts/lib/gameday/verify.ts).
+ */
+export interface PaymentCaptureDoc {
+  /** `cap_<random>`: never derived from the order, so a second capture is a second document. */
+  _id: string;
+  orderId: string;
+  chargeId: string;
+  amount: number;
+  currency: string;
+  at: Date;
+}
+
 export interface CheckoutModels {
   Order: Model<OrderDoc>;
   PaymentCharge: Model<PaymentChargeDoc>;
+  PaymentCapture: Model<PaymentCaptureDoc>;
 }
 
 export async function createCheckoutModels(connection: Connection): Promise<CheckoutModels> {
@@ -102,7 +124,8 @@ export async function createCheckoutModels(connection: Connection): Promise<Chec
       total: money,
       reason: { type: String, default: null },
       payment: { type: { chargeId: String, status: String }, default: null },
-      outbox: { state: { type: String, default: 'none' }, sentAt: { type: Date, default: null } },
+      outbox: { state: { type: String, default: 'none' }, sentAt: { type: Date, default: null }, checkedAt: { type: Date, default: null }, resends: { type: Number, default: 0 } },
+      outboxBucket: { type: Number, default: null },
       cartCleared: { type: Boolean, default: false },
       compensated: { type: Boolean, default: false },
       claimedUntil: { type: Date, default: null },
@@ -114,6 +137,8 @@ export async function createCheckoutModels(connection: Connection): Promise<Chec
   // Buyer and admin lists, newest first; recovery and relay scans.
   order.index({ customerId: 1, createdAt: -1 });
   order.index({ status: 1, updatedAt: 1 });
+  // The resend pass: paid or fulfilling orders by the bucket of their last publication or check.
+  order.index({ status: 1, outboxBucket: 1 });
   const charge = new Schema<PaymentChargeDoc>(
     {
       _id: { type: String, required: true },
@@ -126,10 +151,16 @@ export async function createCheckoutModels(connection: Connection): Promise<Chec
     },
     { collection: 'payment_charges', versionKey: false },
   );
+  const capture = new Schema<PaymentCaptureDoc>(
+    { _id: { type: String, required: true }, orderId: { type: String, required: true }, chargeId: { type: String, required: true }, amount: Number, currency: String, at: { type: Date, required: true } },
+    { collection: 'payment_captures', versionKey: false },
+  );
+  capture.index({ orderId: 1 });
   const models: CheckoutModels = {
     Order: connection.model<OrderDoc>('Order', order),
     PaymentCharge: connection.model<PaymentChargeDoc>('PaymentCharge', charge),
+    PaymentCapture: connection.model<PaymentCaptureDoc>('PaymentCapture', capture),
   };
-  await Promise.all([models.Order.init(), models.PaymentCharge.init()]);
+  await Promise.all([models.Order.init(), models.PaymentCharge.init(), models.PaymentCapture.init()]);
   return models;
 }

@@ -80,6 +80,35 @@ export async function addJob<T>(queue: Queue<T>, data: T, options: Bull.JobOptio
   return withTimeout(queue.add(data, options), timeoutMs, `queue ${queue.name} add`);
 }
 
+/**
+ * Where job `id` is, for a pass that re-sends jobs a failed-over Redis primary
+ * may have lost: `queued` (waiting, active, delayed, paused, or failed: a worker
+ * or an admin still has it), `completed`, or `missing` (no such job, or a job
+ * hash in no list, which a partly replicated primary can leave behind). Bull
+ * reads the lists one by one, so a job moving between two of them can look like
+ * it is in none: that answer is asked once more before it counts as missing.
+ */
+export async function jobPresence<T>(queue: Queue<T>, id: string, timeoutMs = 2_000): Promise<{ presence: 'queued' | 'completed' | 'missing'; job: Job<T> | null }> {
+  const job = await withTimeout(queue.getJob(id), timeoutMs, `queue ${queue.name} getJob`);
+  if (!job) return { presence: 'missing', job: null };
+  let state = await withTimeout(job.getState(), timeoutMs, `queue ${queue.name} job state`);
+  if (state === 'stuck') state = await withTimeout(job.getState(), timeoutMs, `queue ${queue.name} job state`);
+  if (state === 'completed') return { presence: 'completed', job };
+  if (state === 'stuck') return { presence: 'missing', job };
+  return { presence: 'queued', job };
+}
+
+/**
+ * Adds job `id` again after `jobPresence` found it completed or missing: a job
+ * hash that is still there (completed, or in no list) is removed first, since
+ * Bull ignores an add whose id exists. Bull refuses to remove a job a worker
+ * holds (it throws), so a running job is never replaced.
+ */
+export async function readdJob<T>(queue: Queue<T>, found: Job<T> | null, data: T, options: Bull.JobOptions & { jobId: string }, timeoutMs = 2_000): Promise<Job<T>> {
+  if (found) await withTimeout(found.remove(), timeoutMs, `queue ${queue.name} remove`);
+  return addJob(queue, data, options, timeoutMs);
+}
+
 /** Queue depth by state (read at scrape time) and completed/failed counts per queue. */
 export function observeQueue(queue: Queue<unknown>, metrics: Metrics): void {
   const outcomes = metrics.counter('queue_job_outcomes_total', 'Jobs finished by queue and outcome', ['queue', 'outcome']);

@@ -5,7 +5,7 @@ import { createKoaApp, createLocker, createQueue, createSweeper, customerTokenKe
 import { createSupportClients, type SupportClients } from './clients.js';
 import type { SupportConfig } from './config.js';
 import type { SupportModels } from './models.js';
-import { relayOutbox, simulatedMailer, startMailWorker, type Mail, type Mailer } from './domain/outbox.js';
+import { relayOutbox, resendLostMail, simulatedMailer, startMailWorker, type Mail, type Mailer } from './domain/outbox.js';
 import { createFaqRouter } from './routes/faq.js';
 import { createTicketRouter } from './routes/tickets.js';
 import { supportApiDoc } from './openapi.js';
@@ -34,6 +34,8 @@ export interface SupportApp {
   queue: Queue<Mail>;
   /** Outbox relay; main.ts starts and stops it, tests call runOnce. */
   relay: Sweeper;
+  /** Queues again mails whose job is gone from the queue (a failed-over Redis primary); main.ts starts and stops it. */
+  resend: Sweeper;
   clients: SupportClients;
 }
 
@@ -50,10 +52,14 @@ export function createSupportApp(deps: SupportAppDeps): SupportApp {
   // Bull makes its own connections (a blocking one among them): the kit's queue gives them bounded timeouts and Sentinel.
   const queue = createQueue<Mail>({ name: 'support-mail', redisUrl: config.REDIS_URL, redis: config, prefix: `bull:${namespace}`, logger, metrics });
   queue.on('failed', (job, error) => logger.warn({ err: error, outboxId: job.data.outboxId, attempts: job.attemptsMade }, 'mail failed'));
-  if (config.SUPPORT_MAIL_WORKER) startMailWorker(queue, deps.mailer ?? simulatedMailer(logger.child({ module: 'mailer' })));
+  if (config.SUPPORT_MAIL_WORKER) startMailWorker(queue, deps.mailer ?? simulatedMailer(logger.child({ module: 'mailer' })), models);
   const relay = createSweeper({
     name: 'support-outbox', intervalMs: config.SUPPORT_OUTBOX_INTERVAL_MS, logger: logger.child({ module: 'outbox' }), metrics,
     run: () => relayOutbox({ models, queue, now: clock.now(), batch: config.SUPPORT_OUTBOX_BATCH, logger }),
+  });
+  const resend = createSweeper({
+    name: 'support-outbox-resend', intervalMs: config.SUPPORT_OUTBOX_RESEND_INTERVAL_MS, logger: logger.child({ module: 'outbox' }), metrics,
+    run: () => resendLostMail({ models, queue, now: clock.now(), afterMs: config.SUPPORT_OUTBOX_RESEND_AFTER_MS, batch: config.SUPPORT_OUTBOX_BATCH, logger }),
   });
 
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, cors: config, edge: { config, redis } });
@@ -72,7 +78,7 @@ export function createSupportApp(deps: SupportAppDeps): SupportApp {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }
-  return { app, cache, queue, relay, clients };
+  return { app, cache, queue, relay, resend, clients };
 }
 
 /** Tickets need MongoDB (a ticket is answered only once stored) and Redis (limits, locks, queue); the FAQ alone could serve stale. */

@@ -27,6 +27,13 @@ export const supportConfigShape = {
   /** Pause between outbox relay passes (outbox -> Bull queue `support-mail`), per replica. */
   SUPPORT_OUTBOX_INTERVAL_MS: int(50, 600_000, 1_000),
   SUPPORT_OUTBOX_BATCH: int(1, 1_000, 50),
+  /**
+   * A mail still `queued` this long after its job was queued (or last found in the queue) is looked
+   * up in the queue and queued again when its job is gone (lost with a failed-over Redis primary).
+   */
+  SUPPORT_OUTBOX_RESEND_AFTER_MS: int(100, 86_400_000, 60_000),
+  /** Pause between resend passes, per replica. */
+  SUPPORT_OUTBOX_RESEND_INTERVAL_MS: int(50, 3_600_000, 5_000),
   /** Run the (simulated) mail worker in this process. */
   SUPPORT_MAIL_WORKER: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 } as const;

@@ -15,9 +15,10 @@ const subscriber = await connectRedis(createRedis(config, logger, { enableOfflin
 const models = await createSupportModels(connection);
 addSupportChecks(health, connection, redis);
 
-const { app, cache, queue, relay, clients } = createSupportApp({ config, logger, metrics, health, models, redis, subscriber });
+const { app, cache, queue, relay, resend, clients } = createSupportApp({ config, logger, metrics, health, models, redis, subscriber });
 await cache.start();
 relay.start();
+resend.start();
 
 await serveWithConfig(config, {
   app,
@@ -25,6 +26,7 @@ await serveWithConfig(config, {
   health,
   closers: [
     { name: 'outbox relay', close: () => relay.stop() },
+    { name: 'outbox resend', close: () => resend.stop() },
     { name: 'faq cache', close: () => cache.stop() },
     { name: 'mail queue', close: () => closeQueue(queue) },
     { name: 'http clients', close: () => clients.close() },

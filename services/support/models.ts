@@ -41,8 +41,16 @@ export interface OutboxDoc {
   kind: 'ticket_opened' | 'support_replied';
   to: string;
   subject: string;
-  state: 'pending' | 'queued' | 'dropped';
+  /** `queued`: the queue took the job; `sent`: the worker handed the mail to the mailer. */
+  state: 'pending' | 'queued' | 'sent' | 'dropped';
   createdAt: Date;
+  /** When the job was queued or last found in the queue; the resend pass looks again after SUPPORT_OUTBOX_RESEND_AFTER_MS. */
+  checkedAt?: Date | null;
+  /** `bucketOf(checkedAt, OUTBOX_CHECK_BUCKET_MS)`: how the resend pass finds queued entries by equality (kit/time-buckets.ts). */
+  checkBucket?: number | null;
+  /** How often the resend pass queued the mail again (its job was lost with a Redis primary). */
+  resends?: number;
+  sentAt?: Date | null;
 }
 
 export interface SupportModels {
@@ -68,10 +76,14 @@ ticketSchema.index({ ownerKey: 1, createdAt: -1 });
 ticketSchema.index({ status: 1, createdAt: -1 });
 
 const outboxSchema = new Schema<OutboxDoc>(
-  { _id: String, ticketId: String, messageId: String, kind: String, to: String, subject: String, state: { type: String, required: true }, createdAt: Date },
+  {
+    _id: String, ticketId: String, messageId: String, kind: String, to: String, subject: String, state: { type: String, required: true }, createdAt: Date,
+    checkedAt: { type: Date, default: null }, checkBucket: { type: Number, default: null }, resends: { type: Number, default: 0 }, sentAt: { type: Date, default: null },
+  },
   { versionKey: false, collection: 'support_outbox' },
 );
 outboxSchema.index({ state: 1, createdAt: 1 });
+outboxSchema.index({ state: 1, checkBucket: 1 });
 
 export async function createSupportModels(connection: Connection): Promise<SupportModels> {
   const faq = connection.model<FaqDoc>('FaqEntry', faqSchema);

@@ -122,7 +122,8 @@ export const CRASH_EXPECT: Record<CrashPoint, 'paid' | 'payment_failed'> = {
 export async function assertRecovered(s: CheckoutStack, order: OrderDoc, point: CrashPoint): Promise<void> {
   const { api: invApi } = inventoryCalls(() => s.inv);
   assert.equal(order.status, CRASH_EXPECT[point], `${order.status} ${order.reason}`);
-  const captured = (await s.models.PaymentCharge.find({ orderId: order._id }).lean()).filter((c) => c.status === 'captured');
+  // The provider's capture ledger: one document per capture it performed (a double capture shows there).
+  const captured = await s.models.PaymentCapture.find({ orderId: order._id }).lean();
   const hold = (await invApi().get(`/api/inventory/holds/${order.lines[0]?.holdId}`).set(admin)).body;
   if (order.status === 'paid') {
     assert.equal(captured.length, 1);

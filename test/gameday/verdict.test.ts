@@ -33,6 +33,13 @@ test('one oversold unit fails the verdict', () => {
   assert.match(verdict.reasons.join(), /1 unit\(s\) oversold/);
 });
 
+test('an inventory invariant that could not be checked fails the verdict, as a broken one does', () => {
+  const unchecked = judge({ ...clean, stockInvariantOk: undefined });
+  assert.equal(unchecked.verdict, 'fail');
+  assert.match(unchecked.reasons.join(), /inventory invariant could not be checked/);
+  assert.match(judge({ ...clean, stockInvariantOk: false }).reasons.join(), /inventory invariant does not hold/);
+});
+
 test('success below 99.9 %, a slow or missing recovery, a broken invariant or no traffic each fail it', () => {
   assert.equal(judge({ ...clean, successRate: 0.998 }).verdict, 'fail');
   assert.equal(judge({ ...clean, recoveries: [31] }).verdict, 'fail');

@@ -41,6 +41,7 @@ export async function startSupport(options: { dbName: string; namespace?: string
     ...support, models, connection, redis, sent,
     async close() {
       await support.relay.stop();
+      await support.resend.stop();
       await support.cache.stop();
       await closeQueue(support.queue, 3_000).catch(() => undefined);
       await support.clients.close();

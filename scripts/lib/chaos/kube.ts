@@ -2,7 +2,7 @@
  * Kubernetes-mode chaos backend on the current kubeconfig (@kubernetes/client-node):
  * delete (graceful), kill (grace period 0), evict (Eviction API: a
  * PodDisruptionBudget refusal, HTTP 429, is reported as refused), exec-kill
- * (`kill 1` in the pod's first container: the container restarts, the pod stays).
+ * (SIGTERM to PID 1 in the pod's first container: the container restarts, the pod stays).
  */
 import * as k8s from '@kubernetes/client-node';
 import { RefusedError, type ChaosBackend, type PodAction } from './engine.js';
@@ -23,11 +23,28 @@ export function podTarget(pod: k8s.V1Pod): Target {
   };
 }
 
-export function kubeBackend(namespace: string, labelSelector: string | undefined): ChaosBackend {
+/**
+ * What exec-kill runs in the container. Through the shell: the image (node:24-bookworm-slim)
+ * has no procps, so there may be no /bin/kill, but every `sh` has `kill` built in. SIGTERM,
+ * because the kernel drops a SIGKILL sent to a namespace's PID 1 from inside it; the service
+ * (PID 1) exits on SIGTERM after draining.
+ */
+export const EXEC_KILL_COMMAND: readonly string[] = ['sh', '-c', 'kill -TERM 1'];
+
+/** The parts of the Kubernetes client the backend calls (tests pass fakes). */
+export interface KubeClients {
+  core: Pick<k8s.CoreV1Api, 'listNamespacedPod' | 'deleteNamespacedPod' | 'createNamespacedPodEviction' | 'readNamespacedPod'>;
+  exec: Pick<k8s.Exec, 'exec'>;
+}
+
+function defaultClients(): KubeClients {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const exec = new k8s.Exec(kc);
+  return { core: kc.makeApiClient(k8s.CoreV1Api), exec: new k8s.Exec(kc) };
+}
+
+export function kubeBackend(namespace: string, labelSelector: string | undefined, clients: KubeClients = defaultClients()): ChaosBackend {
+  const { core, exec } = clients;
   return {
     mode: 'kubernetes',
     async list() {
@@ -52,9 +69,9 @@ export function kubeBackend(namespace: string, labelSelector: string | undefined
       const pod = await core.readNamespacedPod({ name, namespace });
       const container = pod.spec?.containers[0]?.name ?? '';
       await new Promise<void>((resolve, reject) => {
-        exec.exec(namespace, name, container, ['kill', '1'], null, null, null, false, (status) => (status.status === 'Success' ? resolve() : reject(new Error(status.message ?? 'exec failed')))).catch(reject);
+        exec.exec(namespace, name, container, [...EXEC_KILL_COMMAND], null, null, null, false, (status) => (status.status === 'Success' ? resolve() : reject(new Error(status.message ?? 'exec failed')))).catch(reject);
       });
-      return `kill 1 in container ${container}`;
+      return `${EXEC_KILL_COMMAND.join(' ')} in container ${container}`;
     },
   };
 }

@@ -23,10 +23,10 @@ export interface VerdictInput {
   acknowledged: string[];
   /** Of those, the ids found in the orders collection. */
   persisted: string[];
-  /** Orders with more than one captured charge. */
+  /** Orders the payment provider captured more than once (its capture ledger). */
   duplicateCharges: number;
   oversoldUnits: number;
-  /** The inventory's own invariant (undefined: could not be checked). */
+  /** The inventory's own invariant (undefined: could not be checked, which fails the verdict: a run that cannot show it holds does not pass). */
   stockInvariantOk: boolean | undefined;
   successRate: number;
   /** Recovery time of each action, seconds. */
@@ -54,6 +54,7 @@ export function judge(input: VerdictInput, thresholds: Thresholds = DEFAULT_THRE
   if (input.duplicateCharges > thresholds.maxDuplicateCharges) reasons.push(`${input.duplicateCharges} order(s) charged more than once (allowed ${thresholds.maxDuplicateCharges})`);
   if (input.oversoldUnits > thresholds.maxOversoldUnits) reasons.push(`${input.oversoldUnits} unit(s) oversold (allowed ${thresholds.maxOversoldUnits})`);
   if (input.stockInvariantOk === false) reasons.push('the inventory invariant does not hold');
+  else if (input.stockInvariantOk !== true) reasons.push('the inventory invariant could not be checked');
   if (input.successRate < thresholds.minSuccessRate) reasons.push(`success rate ${(input.successRate * 100).toFixed(3)} % < ${(thresholds.minSuccessRate * 100).toFixed(3)} %`);
   if (input.unrecovered > 0) reasons.push(`${input.unrecovered} killed replica(s)/pod(s) never ready again`);
   if (recoveryMaxS > thresholds.maxRecoveryS) reasons.push(`slowest recovery ${recoveryMaxS.toFixed(1)} s > ${thresholds.maxRecoveryS} s`);

@@ -1,6 +1,6 @@
 /**
  * What the databases say after a gameday: which acknowledged orders exist, which
- * orders were captured more than once (the payment provider's ledger),
+ * orders were captured more than once (the payment provider's capture ledger),
  * shipments, oversold stock, the inventory's own invariant, and Bull queues'
  * failed/waiting jobs. Reads only.
  */
@@ -31,7 +31,47 @@ interface StockRow {
   sold: number;
 }
 
-export async function verifyDatabases(options: { mongoUri: string; redisUrl: string; acknowledged: string[]; edgeUrl: string; adminToken: string }): Promise<DbFindings> {
+export interface VerifyOptions {
+  mongoUri: string;
+  redisUrl: string;
+  acknowledged: string[];
+  edgeUrl: string;
+  adminToken: string;
+  /** Tries of `GET /api/inventory/check` (3) and the pause between two (5 s): a replica may still be restarting. */
+  invariantAttempts?: number;
+  invariantRetryMs?: number;
+}
+
+/** Orders captured more than once: counted per order in each ledger given, the larger count standing. */
+export function duplicateCaptureOrders(ledgers: Array<Iterable<{ orderId?: unknown }>>): string[] {
+  const most = new Map<string, number>();
+  for (const ledger of ledgers) {
+    const counts = new Map<string, number>();
+    for (const entry of ledger) counts.set(String(entry.orderId), (counts.get(String(entry.orderId)) ?? 0) + 1);
+    for (const [id, n] of counts) most.set(id, Math.max(most.get(id) ?? 0, n));
+  }
+  return [...most].filter(([, n]) => n > 1).map(([id]) => id).sort();
+}
+
+/** The inventory's own invariant, asked `attempts` times before it counts as not checked (`ok: undefined`, which fails the verdict). */
+export async function checkStockInvariant(options: Pick<VerifyOptions, 'edgeUrl' | 'adminToken' | 'invariantAttempts' | 'invariantRetryMs'>): Promise<DbFindings['stockInvariant']> {
+  const attempts = Math.max(1, options.invariantAttempts ?? 3);
+  let detail = '';
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, options.invariantRetryMs ?? 5_000));
+    try {
+      const response = await fetch(`${options.edgeUrl}/api/inventory/check`, { headers: { authorization: `Bearer ${options.adminToken}` }, signal: AbortSignal.timeout(60_000) });
+      const report = (await response.json().catch(() => ({}))) as { ok?: boolean; violations?: unknown[] };
+      if (response.ok && typeof report.ok === 'boolean') return { ok: report.ok, violations: report.violations?.length ?? 0 };
+      detail = `GET /api/inventory/check answered ${response.status}`;
+    } catch (error) {
+      detail = (error as Error).message;
+    }
+  }
+  return { ok: undefined, violations: 0, detail: `${detail} (${attempts} attempt(s))` };
+}
+
+export async function verifyDatabases(options: VerifyOptions): Promise<DbFindings> {
   const findings: DbFindings = { persisted: [], duplicateCharges: 0, duplicateChargeOrders: [], shipped: 0, ordersByStatus: {}, oversoldUnits: 0, oversoldSkus: [], stockInvariant: { ok: undefined, violations: 0 }, queues: {}, notices: [] };
   const connection = await mongoose.createConnection(options.mongoUri, { serverSelectionTimeoutMS: 15_000 }).asPromise();
   try {
@@ -49,15 +89,16 @@ export async function verifyDatabases(options: { mongoUri: string; redisUrl: str
       }
     } else if (options.acknowledged.length > 0) findings.notices.push('orders were acknowledged but there is no orders collection');
     else findings.notices.push('no orders collection: checkout not deployed; lost/duplicate charges are 0 by absence');
+    // `payment_captures` holds one document per capture the provider performed (ids of their own), so a
+    // double capture shows there; `payment_charges` (one document per order by its id) cannot show one.
+    const ledgers: Array<Array<{ orderId?: unknown }>> = [];
+    if (collections.has('payment_captures')) ledgers.push(await db.collection<{ orderId?: string }>('payment_captures').find({}, { projection: { orderId: 1 } }).toArray());
     if (collections.has('payment_charges')) {
-      const captured = new Map<string, number>();
-      for await (const charge of db.collection<{ orderId?: string; status?: string }>('payment_charges').find({ status: 'captured' }, { projection: { orderId: 1 } })) {
-        const id = String(charge.orderId);
-        captured.set(id, (captured.get(id) ?? 0) + 1);
-      }
-      findings.duplicateChargeOrders = [...captured].filter(([, n]) => n > 1).map(([id]) => id);
-      findings.duplicateCharges = findings.duplicateChargeOrders.length;
+      ledgers.push(await db.collection<{ orderId?: string; status?: string }>('payment_charges').find({ status: 'captured' }, { projection: { orderId: 1 } }).toArray());
+      if (!collections.has('payment_captures')) findings.notices.push('no payment_captures ledger: duplicate charges counted from payment_charges, which holds one document per order and cannot show one');
     }
+    findings.duplicateChargeOrders = duplicateCaptureOrders(ledgers);
+    findings.duplicateCharges = findings.duplicateChargeOrders.length;
     // Shipments of this run's acknowledged orders only (a shipment's id is its order's): a cluster's database keeps earlier runs.
     if (collections.has('shipments')) {
       for (let i = 0; i < options.acknowledged.length; i += 500) {
@@ -76,14 +117,7 @@ export async function verifyDatabases(options: { mongoUri: string; redisUrl: str
   } finally {
     await connection.close();
   }
-  try {
-    const response = await fetch(`${options.edgeUrl}/api/inventory/check`, { headers: { authorization: `Bearer ${options.adminToken}` }, signal: AbortSignal.timeout(60_000) });
-    const report = (await response.json()) as { ok?: boolean; violations?: unknown[] };
-    if (response.ok && typeof report.ok === 'boolean') findings.stockInvariant = { ok: report.ok, violations: report.violations?.length ?? 0 };
-    else findings.stockInvariant = { ok: undefined, violations: 0, detail: `GET /api/inventory/check answered ${response.status}` };
-  } catch (error) {
-    findings.stockInvariant = { ok: undefined, violations: 0, detail: (error as Error).message };
-  }
+  findings.stockInvariant = await checkStockInvariant(options);
   const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   try {
     await redis.connect();

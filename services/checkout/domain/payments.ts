@@ -1,9 +1,14 @@
 /**
  * The payment adapter checkout talks to, and a simulated provider behind it.
- * Every call is keyed by order id, so a retried charge never charges twice:
- * the simulated provider's ledger (`payment_charges`, one document per order,
- * `_id = ch_<orderId>`) is the proof the tests and the gameday count.
+ * Every call is keyed by order id, so a retried charge never charges twice.
+ * The simulated provider keeps two ledgers: `payment_charges` (one document per
+ * order, `_id = ch_<orderId>`: the charge's current status, what `lookup` reads)
+ * and `payment_captures` (one document per capture it performed, with an id of its
+ * own). The second is the proof the tests and the gameday count: a double capture
+ * shows there as two documents for one order, where the first ledger could never
+ * show it.
  */
+import { randomUUID } from 'node:crypto';
 import { AppError, sleep, withTimeout } from '../../kit/index.js';
 import type { CheckoutModels, PaymentChargeDoc } from '../models.js';
 
@@ -39,7 +44,7 @@ export interface PaymentKnobs {
 }
 
 export interface SimulatedProviderOptions {
-  models: Pick<CheckoutModels, 'PaymentCharge'>;
+  models: Pick<CheckoutModels, 'PaymentCharge' | 'PaymentCapture'>;
   knobs: PaymentKnobs;
   /** The adapter's deadline per call. */
   timeoutMs: number;
@@ -54,14 +59,17 @@ const chargeIdOf = (orderId: string) => `ch_${orderId}`;
  * capturing, the worst case) and an outage switch. Idempotent by order id.
  */
 export function createSimulatedProvider(options: SimulatedProviderOptions): PaymentAdapter {
-  const { PaymentCharge } = options.models;
+  const { PaymentCharge, PaymentCapture } = options.models;
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
 
   async function record(orderId: string, amount: number, currency: string, status: PaymentChargeDoc['status']): Promise<PaymentChargeDoc> {
     const at = new Date(now());
     try {
-      return (await PaymentCharge.create({ _id: chargeIdOf(orderId), orderId, amount, currency, status, createdAt: at, updatedAt: at })).toObject();
+      const created = (await PaymentCharge.create({ _id: chargeIdOf(orderId), orderId, amount, currency, status, createdAt: at, updatedAt: at })).toObject();
+      // Money moved: one capture event (a deduplicated call below writes none).
+      if (status === 'captured') await PaymentCapture.create({ _id: `cap_${randomUUID()}`, orderId, chargeId: created._id, amount, currency, at });
+      return created;
     } catch (error) {
       if ((error as { code?: number }).code !== 11000) throw error;
       // The order was charged (or voided) before: its first outcome stands.
