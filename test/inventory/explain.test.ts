@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { holdExpiry } from '../../services/inventory/models.js';
 import { uniqueName } from '../helpers/env.js';
 import { startInventory, type InventoryUnderTest } from './helpers.js';
+import { plan, usesIndex } from '../helpers/explain.js';
 
 let inv: InventoryUnderTest;
 before(async () => {
@@ -15,17 +16,6 @@ before(async () => {
 });
 after(() => inv.close());
 
-/**
- * The plan the server chose, as text: FerretDB answers with the PostgreSQL plan
- * (and `pushdown`), MongoDB with its winning plan.
- */
-async function plan(query: { explain(): Promise<unknown> }): Promise<{ text: string; ferret: boolean; pushdown: unknown }> {
-  const explained = (await query.explain()) as Record<string, unknown> | Array<Record<string, unknown>>;
-  const doc = Array.isArray(explained) ? explained[0]! : explained;
-  return { text: JSON.stringify(doc.queryPlanner), ferret: 'pushdown' in doc || 'filterPushdown' in doc, pushdown: doc.pushdown ?? doc.filterPushdown };
-}
-
-const usesIndex = (p: { text: string; ferret: boolean }) => (p.ferret ? /Index Scan/.test(p.text) : /IXSCAN|IDHACK|EXPRESS_IXSCAN|EXPRESS_IDHACK/.test(p.text));
 
 test('when a hold, a stock document or a guarded hold write is looked up by _id, then the server answers from an index, not a scan', async () => {
   const cases = [

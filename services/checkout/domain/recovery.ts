@@ -23,17 +23,22 @@ export interface RecoveryOptions {
   batch?: number;
 }
 
+/** Orders whose flow has not finished: not yet paid or failed, or paid with the cart not emptied, or failed and not compensated. */
+export const UNFINISHED: ReadonlyArray<Record<string, unknown>> = [
+  { status: 'pending' },
+  ...['paid', 'fulfilling', 'shipped'].map((status) => ({ status, cartCleared: false })),
+  ...['payment_failed', 'cancelled'].map((status) => ({ status, compensated: false })),
+];
+
 /** One recovery pass; returns how many orders it acted on. */
 export async function recoverOrders(deps: CheckoutDeps, options: RecoveryOptions): Promise<number> {
   const now = deps.clock.now();
   const before = new Date(now - options.stuckAfterMs);
-  const stuck = await deps.models.Order.find({
-    updatedAt: { $lte: before },
-    $or: [{ status: 'pending' }, { status: { $in: ['paid', 'fulfilling', 'shipped'] }, cartCleared: false }, { status: { $in: ['payment_failed', 'cancelled'] }, compensated: false }],
-  })
-    .sort({ updatedAt: 1 })
-    .limit(options.batch ?? 50)
-    .lean<OrderDoc[]>();
+  const batch = options.batch ?? 50;
+  // One equality query per unfinished kind, oldest first: each matches only orders still in flight, so a pass
+  // costs the same with a million settled orders (FerretDB 1.24 pushes down equality only, no range or $or).
+  const found = await Promise.all(UNFINISHED.map((filter) => deps.models.Order.find(filter).sort({ updatedAt: 1 }).limit(batch).lean<OrderDoc[]>()));
+  const stuck = found.flat().filter((order) => order.updatedAt <= before).sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime()).slice(0, batch);
   let handled = 0;
   for (const candidate of stuck) {
     if (candidate.claimedUntil && candidate.claimedUntil.getTime() > now) continue;
