@@ -40,7 +40,9 @@ export function shopDashboard(services: readonly string[]) {
     panel('Holds on limited stock by outcome', 'ops', [{ expr: 'sum by (outcome) (rate(inventory_holds_total[5m]))', legendFormat: '{{outcome}}' }], 0, 24, 8),
     panel('Checkouts by outcome', 'reqps', [{ expr: 'sum by (outcome) (rate(checkout_orders_total[5m]))', legendFormat: '{{outcome}}' }], 8, 24, 8),
     panel('Fulfillment queue depth and failures', 'short', [
-      { expr: 'sum by (queue, state) (queue_jobs{state=~"waiting|active|delayed|failed"})', legendFormat: '{{queue}} {{state}}' },
+      // Every pod with the queue (checkout, fulfillment) reports the whole queue's counts: max, not sum.
+      { expr: 'max by (queue, state) (queue_jobs{state=~"waiting|active|delayed|failed"})', legendFormat: '{{queue}} {{state}}' },
+      // Outcomes are counted by the worker that ran the job, once: sum.
       { expr: 'sum by (queue) (rate(queue_job_outcomes_total{outcome="failed"}[5m]))', legendFormat: '{{queue}} failed/s' },
     ], 16, 24, 8),
     panel('Edge protection decisions', 'reqps', [{ expr: `sum by (decision) (rate(edge_requests_total{${sel}}[5m]))`, legendFormat: '{{decision}}' }], 0, 32, 12),

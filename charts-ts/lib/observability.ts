@@ -68,7 +68,8 @@ const OPERATIONS_RULES = {
   rules: [
     {
       alert: 'FulfillmentQueueBacklog',
-      expr: 'sum by (queue) (queue_jobs{state=~"waiting|delayed"}) > 500',
+      // Each pod with the queue reports the whole queue: one count per state (max), then summed over states.
+      expr: 'sum by (queue) (max by (queue, state) (queue_jobs{state=~"waiting|delayed"})) > 500',
       for: '10m',
       labels: { severity: 'page' },
       annotations: { summary: 'Queue {{ $labels.queue }} has {{ $value }} jobs waiting for 10 minutes', description: 'Orders are paid but not shipping. Check the fulfillment workers (replicas, failures, carrier rate limit).' },
