@@ -30,8 +30,8 @@ const sel = 'service=~"$service"';
 export function shopDashboard(services: readonly string[]) {
   nextId = 1;
   const panels = [
-    panel('Request rate by service', 'reqps', [{ expr: `sum by (service) (rate(http_request_duration_seconds_count{${sel}}[5m]))`, legendFormat: '{{service}}' }], 0, 0),
-    panel('Error rate (5xx share) by service', 'percentunit', [{ expr: `sum by (service) (rate(http_request_duration_seconds_count{${sel},status=~"5.."}[5m])) / sum by (service) (rate(http_request_duration_seconds_count{${sel}}[5m]))`, legendFormat: '{{service}}' }], 12, 0),
+    panel('Request rate by service and route', 'reqps', [{ expr: `sum by (service, route) (rate(http_request_duration_seconds_count{${sel}}[5m]))`, legendFormat: '{{service}} {{route}}' }], 0, 0),
+    panel('Error rate (5xx share) by service and route', 'percentunit', [{ expr: `sum by (service, route) (rate(http_request_duration_seconds_count{${sel},status=~"5.."}[5m])) / sum by (service, route) (rate(http_request_duration_seconds_count{${sel}}[5m]))`, legendFormat: '{{service}} {{route}}' }], 12, 0),
     panel('p99 latency by service and route', 's', [{ expr: `histogram_quantile(0.99, sum by (service, route, le) (rate(http_request_duration_seconds_bucket{${sel}}[5m])))`, legendFormat: '{{service}} {{route}}' }], 0, 8),
     panel('4xx by service and status (bots, limits, bad input)', 'reqps', [{ expr: `sum by (service, status) (rate(http_request_duration_seconds_count{${sel},status=~"4.."}[5m]))`, legendFormat: '{{service}} {{status}}' }], 12, 8),
     panel('In-flight requests', 'short', [{ expr: `sum by (service) (http_requests_in_flight{${sel}})`, legendFormat: '{{service}}' }], 0, 16, 8),
