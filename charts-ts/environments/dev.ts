@@ -39,7 +39,11 @@ export const settings: EnvironmentSettings = {
     // Traefik's Helm chart installs into `traefik`; k3s runs it in kube-system.
     peers: [{ namespaceLabels: { 'kubernetes.io/metadata.name': 'traefik' } }, { namespaceLabels: kubeSystem, podLabels: { 'app.kubernetes.io/name': 'traefik' } }],
   },
-  network: { dns: { namespaceLabels: kubeSystem, podLabels: { 'k8s-app': 'kube-dns' } } },
+  network: {
+    dns: { namespaceLabels: kubeSystem, podLabels: { 'k8s-app': 'kube-dns' } },
+    // Prometheus (kube-prometheus-stack installed into `monitoring`) scrapes what the ServiceMonitors in k8s/dev/monitoring/ select.
+    monitoring: { namespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+  },
   dataTier: {
     mode: 'in-cluster',
     mongo: {

@@ -30,20 +30,22 @@ const sel = 'service=~"$service"';
 export function shopDashboard(services: readonly string[]) {
   nextId = 1;
   const panels = [
-    panel('Request rate by service', 'reqps', [{ expr: `sum by (service) (rate(http_request_duration_seconds_count{${sel}}[5m]))`, legendFormat: '{{service}}' }], 0, 0),
-    panel('Error rate (5xx share) by service', 'percentunit', [{ expr: `sum by (service) (rate(http_request_duration_seconds_count{${sel},status=~"5.."}[5m])) / sum by (service) (rate(http_request_duration_seconds_count{${sel}}[5m]))`, legendFormat: '{{service}}' }], 12, 0),
+    panel('Request rate by service and route', 'reqps', [{ expr: `sum by (service, route) (rate(http_request_duration_seconds_count{${sel}}[5m]))`, legendFormat: '{{service}} {{route}}' }], 0, 0),
+    panel('Error rate (5xx share) by service and route', 'percentunit', [{ expr: `sum by (service, route) (rate(http_request_duration_seconds_count{${sel},status=~"5.."}[5m])) / sum by (service, route) (rate(http_request_duration_seconds_count{${sel}}[5m]))`, legendFormat: '{{service}} {{route}}' }], 12, 0),
     panel('p99 latency by service and route', 's', [{ expr: `histogram_quantile(0.99, sum by (service, route, le) (rate(http_request_duration_seconds_bucket{${sel}}[5m])))`, legendFormat: '{{service}} {{route}}' }], 0, 8),
     panel('4xx by service and status (bots, limits, bad input)', 'reqps', [{ expr: `sum by (service, status) (rate(http_request_duration_seconds_count{${sel},status=~"4.."}[5m]))`, legendFormat: '{{service}} {{status}}' }], 12, 8),
     panel('In-flight requests', 'short', [{ expr: `sum by (service) (http_requests_in_flight{${sel}})`, legendFormat: '{{service}}' }], 0, 16, 8),
     panel('Event-loop delay p99', 's', [{ expr: `max by (service) (nodejs_eventloop_lag_p99_seconds{${sel}})`, legendFormat: '{{service}}' }], 8, 16, 8),
     panel('Cache hit ratio', 'percentunit', [{ expr: `sum by (service) (rate(cache_requests_total{${sel},result=~"hit|shared"}[5m])) / sum by (service) (rate(cache_requests_total{${sel}}[5m]))`, legendFormat: '{{service}}' }], 16, 16, 8),
-    panel('Holds on limited stock', 'short', [{ expr: 'sum by (outcome) (rate(inventory_holds_total[5m]))', legendFormat: '{{outcome}}' }], 0, 24, 8),
+    panel('Holds on limited stock by outcome', 'ops', [{ expr: 'sum by (outcome) (rate(inventory_holds_total[5m]))', legendFormat: '{{outcome}}' }], 0, 24, 8),
     panel('Checkouts by outcome', 'reqps', [{ expr: 'sum by (outcome) (rate(checkout_orders_total[5m]))', legendFormat: '{{outcome}}' }], 8, 24, 8),
     panel('Fulfillment queue depth and failures', 'short', [
-      { expr: 'sum by (queue, state) (queue_jobs{state=~"waiting|active|delayed|failed"})', legendFormat: '{{queue}} {{state}}' },
-      { expr: 'sum by (queue) (rate(queue_jobs_completed_total{outcome="failed"}[5m]))', legendFormat: '{{queue}} failed/s' },
+      // Every pod with the queue (checkout, fulfillment) reports the whole queue's counts: max, not sum.
+      { expr: 'max by (queue, state) (queue_jobs{state=~"waiting|active|delayed|failed"})', legendFormat: '{{queue}} {{state}}' },
+      // Outcomes are counted by the worker that ran the job, once: sum.
+      { expr: 'sum by (queue) (rate(queue_job_outcomes_total{outcome="failed"}[5m]))', legendFormat: '{{queue}} failed/s' },
     ], 16, 24, 8),
-    panel('Edge protection decisions', 'reqps', [{ expr: `sum by (decision) (rate(edge_decisions_total{${sel}}[5m]))`, legendFormat: '{{decision}}' }], 0, 32, 12),
+    panel('Edge protection decisions', 'reqps', [{ expr: `sum by (decision) (rate(edge_requests_total{${sel}}[5m]))`, legendFormat: '{{decision}}' }], 0, 32, 12),
     panel('Pod restarts (15m)', 'short', [{ expr: 'sum by (pod) (increase(kube_pod_container_status_restarts_total[15m]))', legendFormat: '{{pod}}' }], 12, 32, 12),
   ];
   return {

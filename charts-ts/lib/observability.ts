@@ -68,24 +68,26 @@ const OPERATIONS_RULES = {
   rules: [
     {
       alert: 'FulfillmentQueueBacklog',
-      expr: 'sum by (queue) (queue_jobs{state=~"waiting|delayed"}) > 500',
+      // Each pod with the queue reports the whole queue: one count per state (max), then summed over states.
+      expr: 'sum by (queue) (max by (queue, state) (queue_jobs{state=~"waiting|delayed"})) > 500',
       for: '10m',
       labels: { severity: 'page' },
       annotations: { summary: 'Queue {{ $labels.queue }} has {{ $value }} jobs waiting for 10 minutes', description: 'Orders are paid but not shipping. Check the fulfillment workers (replicas, failures, carrier rate limit).' },
     },
     {
       alert: 'FulfillmentJobsFailing',
-      expr: 'sum by (queue) (rate(queue_jobs_completed_total{outcome="failed"}[10m])) > 0.1',
+      expr: 'sum by (queue) (rate(queue_job_outcomes_total{outcome="failed"}[10m])) > 0.1',
       for: '10m',
       labels: { severity: 'ticket' },
       annotations: { summary: 'Jobs of {{ $labels.queue }} keep failing', description: 'Failed jobs land in the dead-letter list of the queue dashboard (/api/fulfillment/admin/queues); retry them there once the cause is fixed.' },
     },
     {
       alert: 'OrdersStuck',
+      // Set by every checkout replica's recovery pass to the same cluster-wide count: max.
       expr: 'max(checkout_orders_stuck) > 0',
       for: '15m',
       labels: { severity: 'page' },
-      annotations: { summary: '{{ $value }} orders have not moved for 15 minutes', description: 'The checkout recovery job should move every pending order forward or compensate it; see docs/checkout.md.' },
+      annotations: { summary: '{{ $value }} orders unsettled for over CHECKOUT_STUCK_ALERT_AFTER_MS (5 min), for 15 minutes', description: 'Orders still pending, or failed without their units given back: the checkout recovery job should move every pending order forward or compensate it. Check checkout logs (recovery), the payment provider, cart and inventory; see docs/checkout.md.' },
     },
     {
       alert: 'ReplicasRestarting',

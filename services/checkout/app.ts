@@ -7,10 +7,10 @@ import {
 import { createCheckoutClients, type CheckoutClients } from './clients.js';
 import type { CheckoutConfig } from './config.js';
 import type { CheckoutModels } from './models.js';
-import type { CheckoutDeps } from './domain/checkout.js';
+import { CHECKOUT_OUTCOMES, type CheckoutDeps } from './domain/checkout.js';
 import { relayOutbox, resendLostJobs, type FulfillmentJob } from './domain/outbox.js';
 import { createSimulatedProvider, type PaymentAdapter, type PaymentKnobs } from './domain/payments.js';
-import { recoverOrders } from './domain/recovery.js';
+import { countStuckOrders, recoverOrders } from './domain/recovery.js';
 import { createCheckoutRouter } from './routes.js';
 import { checkoutApiDoc } from './openapi.js';
 
@@ -58,9 +58,14 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
   poll.unref();
   const payments = input.payments ?? createSimulatedProvider({ models, knobs, timeoutMs: config.PAYMENT_TIMEOUT_MS });
   const hooks: CheckoutApp['hooks'] = {};
+  // Every outcome is a series from the start, so rate() over it is defined before the first order.
+  const orders = metrics.counter('checkout_orders_total', 'Checkouts by outcome: paid, payment_failed, cancelled (a hold ended before its commit)', ['outcome']);
+  for (const outcome of CHECKOUT_OUTCOMES) orders.inc({ outcome }, 0);
+  const stuck = metrics.gauge('checkout_orders_stuck', `Orders begun over CHECKOUT_STUCK_ALERT_AFTER_MS (${config.CHECKOUT_STUCK_ALERT_AFTER_MS} ms) ago and still pending or not compensated; set by each recovery pass`);
   const deps: CheckoutDeps = {
     models, clock, clients, payments, logger: logger.child({ module: 'checkout' }),
     checkpoint: (point) => hooks.checkpoint?.(point),
+    onOutcome: (outcome) => orders.inc({ outcome }),
     lock: createLocker(redis, { prefix: `${prefix}:order`, ttlMs: 10_000, waitMs: 5_000 }),
     // Held for the whole flow (renewed up to a provider call plus every hold commit); a holder
     // that dies, or loses its release to a Redis restart, blocks the order for 6 s at most.
@@ -69,7 +74,12 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
   const idempotencyStore = createIdempotencyStore(input.connection, { ttlMs: config.IDEMPOTENCY_TTL_S * 1_000, now: () => clock.now() });
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, cors: config, edge: { config, redis } });
   const sweeperLog = logger.child({ module: 'sweeper' });
-  const recovery = createSweeper({ name: 'checkout-recovery', intervalMs: config.CHECKOUT_RECOVERY_INTERVAL_MS, logger: sweeperLog, metrics, run: () => recoverOrders(deps, { stuckAfterMs: config.CHECKOUT_STUCK_AFTER_MS }) });
+  const recovery = createSweeper({ name: 'checkout-recovery', intervalMs: config.CHECKOUT_RECOVERY_INTERVAL_MS, logger: sweeperLog, metrics, run: async () => {
+    const handled = await recoverOrders(deps, { stuckAfterMs: config.CHECKOUT_STUCK_AFTER_MS });
+    // What recovery could not settle: every replica counts the same orders, the alert takes the max.
+    stuck.set(await countStuckOrders(deps, config.CHECKOUT_STUCK_ALERT_AFTER_MS));
+    return handled;
+  } });
   const outbox = createSweeper({ name: 'outbox-relay', intervalMs: config.OUTBOX_RELAY_INTERVAL_MS, logger: sweeperLog, metrics, run: () => relayOutbox({ models, queue: input.queue, logger, now: () => clock.now(), lock: deps.lock }) });
   const resend = createSweeper({
     name: 'outbox-resend', intervalMs: config.CHECKOUT_RECOVERY_INTERVAL_MS, logger: sweeperLog, metrics,

@@ -21,6 +21,8 @@ export const checkoutConfigShape = {
   /** A checkout still `pending` this long after its last step is moved forward or compensated by recovery. */
   CHECKOUT_STUCK_AFTER_MS: int(100, 3_600_000, 15_000),
   CHECKOUT_RECOVERY_INTERVAL_MS: int(100, 3_600_000, 5_000),
+  /** An order whose checkout began this long ago and is still pending (or failed and not compensated) counts as stuck (`checkout_orders_stuck`, alert `OrdersStuck`). */
+  CHECKOUT_STUCK_ALERT_AFTER_MS: int(1_000, 86_400_000, 300_000),
   OUTBOX_RELAY_INTERVAL_MS: int(50, 3_600_000, 500),
   /**
    * A paid (or fulfilling) order whose fulfillment job was published, or last found in the queue,

@@ -7,6 +7,7 @@ import type { InventoryConfig } from './config.js';
 import type { InventoryModels } from './models.js';
 import { createInventoryRouter } from './routes.js';
 import { createGate } from './domain/gate.js';
+import { HOLD_OUTCOMES } from './domain/holds.js';
 import { createInventorySweeps, type InventorySweeps } from './sweepers.js';
 import { inventoryApiDoc } from './openapi.js';
 
@@ -41,7 +42,10 @@ export function createInventoryApp(deps: InventoryDeps): InventoryApp {
   const replicaAck = { replicas: config.REDIS_LOCK_REPLICAS, timeoutMs: 100, onUnreplicated: (key: string) => logger.warn({ key }, 'stock lock not on a replica yet') };
   const lock = createLocker(deps.redis, { prefix: deps.lockPrefix ?? 'lock:stock', ttlMs: config.STOCK_LOCK_TTL_MS, waitMs: config.STOCK_LOCK_WAIT_MS, replicaAck });
   const gate = createGate(deps.redis, { prefix: `${deps.lockPrefix ?? 'lock:stock'}:gate`, ttlMs: config.STOCK_GATE_TTL_S * 1_000 });
-  const domain = { models: deps.models, clock, replica, lock, gate };
+  // Every outcome is a series from the start, so rate() over it is defined before the first hold.
+  const holds = metrics.counter('inventory_holds_total', 'Holds by outcome: created (units reserved), rejected (not enough stock), released, expired, committed', ['outcome']);
+  for (const outcome of HOLD_OUTCOMES) holds.inc({ outcome }, 0);
+  const domain = { models: deps.models, clock, replica, lock, gate, onOutcome: (outcome: string) => holds.inc({ outcome }) };
   const sweeps = createInventorySweeps({ ...domain, config, logger, metrics });
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, edge: { config, redis: deps.redis } });
   const admin = requireAdmin(config.ADMIN_TOKEN);

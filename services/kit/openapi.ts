@@ -38,7 +38,7 @@ export interface OperationSpec {
   headers?: AnyZodObject;
   body?: ZodTypeAny;
   responses: Record<number, ResponseSpec>;
-  /** Error statuses answered with a problem+json body (400 and 500 are added to every operation). */
+  /** Error statuses answered with a problem+json body besides the shared ones every operation gets (`SHARED_ERRORS`). */
   errors?: number[];
 }
 
@@ -57,16 +57,39 @@ const ERROR_TITLES: Record<number, string> = {
   400: 'Bad input: `errors` names each field',
   401: 'Missing or invalid credentials',
   402: 'Payment declined',
-  403: 'Forbidden (bad bot, or route not allowed for this client)',
+  403: 'Forbidden: a bad bot, a crawler off its browse routes, a client blocked for its behaviour (edge protection), or a credential without this right',
   404: 'Not found (or not yours)',
   405: 'Method not allowed (see `Allow`)',
   409: 'Conflict with the current state',
-  413: 'Body too large',
+  413: 'Body larger than the service accepts (`BODY_LIMIT`)',
   422: 'Well-formed but refused by a business rule or limit',
-  429: 'Rate limited (see `Retry-After`)',
+  429: 'Rate limited by edge protection: retry after `Retry-After` seconds (`RateLimit-*` describe the limit)',
   500: 'Unexpected error (logged with the request id)',
   502: 'A dependency answered badly',
-  503: 'Temporarily unavailable or overloaded (see `Retry-After`)',
+  503: 'Overloaded (shed by edge protection), timed out, or a dependency is down: retry after `Retry-After` seconds',
+};
+
+/**
+ * Error answers the kit's own middleware can give on any route (services/kit/app.ts),
+ * documented on every operation: 400 (bad JSON, operator-like input), 403 (edge
+ * protection: bad bots, behaviour blocks), 429 (its rate limits), 500, and 503 (its
+ * load shedding, the request timeout, a dependency down). 413 comes from the JSON body
+ * parser, which runs for every method but GET, HEAD and OPTIONS (kit `jsonBody`).
+ */
+export const SHARED_ERRORS: readonly number[] = [400, 403, 429, 500, 503];
+export const BODY_ERRORS: readonly number[] = [413];
+const BODY_METHODS: readonly HttpMethod[] = ['post', 'put', 'patch', 'delete'];
+
+const integerHeader = (description: string) => ({ description, schema: { type: 'integer' as const, minimum: 0 } });
+/** Headers of the error answers that tell a client when to come back (services/kit/protection/rate-limit.ts, edge.ts, middleware.ts). */
+const ERROR_HEADERS: Record<number, Record<string, ReturnType<typeof integerHeader>>> = {
+  429: {
+    'Retry-After': integerHeader('Seconds until the limit lets this client through again'),
+    'RateLimit-Limit': integerHeader('Requests allowed in the window'),
+    'RateLimit-Remaining': integerHeader('Requests left in the window'),
+    'RateLimit-Reset': integerHeader('Seconds until the window resets'),
+  },
+  503: { 'Retry-After': integerHeader('Seconds to wait before retrying') },
 };
 
 const SECURITY: Record<Exclude<Access, 'public'>, Array<Record<string, string[]>>> = {
@@ -101,8 +124,13 @@ export class ApiDoc {
     for (const [status, spec] of Object.entries(op.responses)) {
       responses[status] = spec.schema ? { description: spec.description, content: { [spec.contentType ?? 'application/json']: { schema: spec.schema } } } : { description: spec.description };
     }
-    for (const status of new Set([400, ...(op.errors ?? []), 500])) {
-      responses[String(status)] = { description: ERROR_TITLES[status] ?? 'Error', content: { 'application/problem+json': { schema: problemSchema } } };
+    const shared = [...SHARED_ERRORS, ...(BODY_METHODS.includes(op.method) ? BODY_ERRORS : [])];
+    for (const status of [...new Set([...shared, ...(op.errors ?? [])])].sort((a, b) => a - b)) {
+      responses[String(status)] = {
+        description: ERROR_TITLES[status] ?? 'Error',
+        ...(ERROR_HEADERS[status] ? { headers: ERROR_HEADERS[status] } : {}),
+        content: { 'application/problem+json': { schema: problemSchema } },
+      };
     }
     this.registry.registerPath({
       method: op.method,

@@ -109,6 +109,31 @@ for (const r of renderings) {
       }
       assert.ok(!r.services.find((s) => s.name === 'inventory')?.publicPathPrefixes.length);
     });
+    test('Prometheus may scrape every pod a ServiceMonitor or PodMonitor selects, on the port it scrapes (the default-deny would drop it otherwise)', () => {
+      const monitors = r.objects.filter((o) => o.kind === 'ServiceMonitor' || o.kind === 'PodMonitor');
+      assert.ok(monitors.length > 0, 'monitors');
+      const monitoring = r.settings.network.monitoring;
+      assert.ok(monitoring, `${r.label} has monitors but no network.monitoring peer: its scrapes are denied`);
+      const fromMonitoring = (peer: { namespaceSelector?: { matchLabels?: Record<string, string> }; podSelector?: { matchLabels?: Record<string, string> } }) =>
+        JSON.stringify(peer.namespaceSelector?.matchLabels ?? null) === JSON.stringify(monitoring.namespaceLabels ?? null) &&
+        JSON.stringify(peer.podSelector?.matchLabels ?? null) === JSON.stringify(monitoring.podLabels ?? null);
+      for (const monitor of monitors) {
+        // A ServiceMonitor selects Services (then their pods), a PodMonitor pods.
+        const podSelectors = monitor.kind === 'PodMonitor'
+          ? [monitor.spec.selector]
+          : ofKind(r.objects, 'Service').filter((svc) => selects(monitor.spec.selector, svc.metadata.labels)).map((svc) => ({ matchLabels: svc.spec.selector }));
+        const pods = workloads(r.objects).filter((w) => podSelectors.some((selector) => selects(selector, w.podLabels)));
+        assert.ok(pods.length > 0, `${monitor.kind} ${monitor.metadata.name} selects pods`);
+        for (const w of pods) {
+          // Endpoints name the port `http`: the container port of that name.
+          const port = w.pod.containers.flatMap((c: { ports?: { name?: string; containerPort: number }[] }) => c.ports ?? []).find((p: { name?: string }) => p.name === 'http')?.containerPort;
+          assert.ok(port, `${w.object.metadata.name} has a port named http`);
+          const admitted = policiesFor(r, w.podLabels).some((p) => (p.spec.ingress ?? []).some((rule: { from: Array<Parameters<typeof fromMonitoring>[0]>; ports: { port: number }[] }) =>
+            rule.ports.some((p) => p.port === port) && rule.from.some(fromMonitoring)));
+          assert.ok(admitted, `${w.object.metadata.name}: Prometheus may not reach :${port}`);
+        }
+      }
+    });
     test('Ingress paths reach existing Services, ports and pods', () => {
       const paths = ofKind(r.objects, 'Ingress').flatMap((i) => i.spec.rules.flatMap((rule: { http: { paths: unknown[] } }) => rule.http.paths));
       if (r.settings.edge.mode !== 'gateway') assert.ok(paths.length > 0);

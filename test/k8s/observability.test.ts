@@ -71,6 +71,31 @@ describe('monitoring objects', async () => {
       const ids = dashboard.panels.map((p: { id: number }) => p.id);
       assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
     });
+
+    test(`${r.label}: request rate, error rate and p99 are shown per service and route`, () => {
+      const map = r.objects.find((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
+      const panels = JSON.parse(String(map?.data?.['shop.json'])).panels as Array<{ title: string; targets: Array<{ expr: string }> }>;
+      for (const title of ['Request rate', 'Error rate', 'p99 latency']) {
+        const panel = panels.find((p) => p.title.startsWith(title));
+        assert.ok(panel, title);
+        const groupings = [...panel.targets[0]!.expr.matchAll(/by \(([^)]*)\)/g)].map((m) => m[1]!.split(',').map((l) => l.trim()));
+        assert.ok(groupings.length > 0, title);
+        for (const labels of groupings) assert.ok(labels.includes('service') && labels.includes('route'), `${title}: by (${labels.join(', ')})`);
+      }
+    });
+
+    test(`${r.label}: queue depth is counted once, not once per pod (each checkout and fulfillment pod reports the whole queue): max by (queue, state), never summed across pods`, () => {
+      const map = r.objects.find((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
+      const panelExprs = (JSON.parse(String(map?.data?.['shop.json'])).panels as Array<{ targets: Array<{ expr: string }> }>).flatMap((p) => p.targets.map((t) => t.expr));
+      const backlog = rulesOf(r.objects).find((rule) => rule.alert === 'FulfillmentQueueBacklog');
+      const depthQueries = [...panelExprs, backlog?.expr ?? ''].filter((e) => /\bqueue_jobs\{/.test(e));
+      assert.equal(depthQueries.length, 2, 'the queue panel and the backlog alert read queue_jobs');
+      for (const expr of depthQueries) {
+        // The innermost aggregation over queue_jobs must be a max keeping queue and state.
+        assert.match(expr, /max by \(queue, state\) \(queue_jobs\{/, expr);
+        assert.doesNotMatch(expr, /sum by \([^)]*\) \(queue_jobs\{/, expr);
+      }
+    });
   }
 
   test('the monitoring objects are written apart (k8s/<env>/monitoring/), so `kubectl apply -f k8s/<env>` needs no Prometheus Operator', () => {

@@ -27,6 +27,21 @@ for (const service of DOCUMENTED_SERVICES) {
     });
 
     if (service.doc) {
+      test('when its document is fetched, then every operation lists the answers the kit\'s middleware can give on any route: 403, 429 and 503 (with Retry-After), 413 where a body is parsed', async () => {
+        const doc = (await request(running.app.callback()).get(service.doc!().info.path).expect(200)).body;
+        type Answer = { content?: Record<string, unknown>; headers?: Record<string, unknown> };
+        for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, Answer> }>>)) {
+          for (const [method, op] of Object.entries(item)) {
+            const where = `${method.toUpperCase()} ${path}`;
+            const expected = ['400', '403', '429', '500', '503', ...(method === 'get' ? [] : ['413'])];
+            for (const status of expected) assert.deepEqual(Object.keys(op.responses[status]?.content ?? {}), ['application/problem+json'], `${where} ${status}`);
+            if (method === 'get') assert.equal(op.responses['413'], undefined, `${where}: GET bodies are never parsed`);
+            assert.deepEqual(Object.keys(op.responses['429']!.headers ?? {}).sort(), ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After'], `${where} 429 headers`);
+            assert.ok(op.responses['503']!.headers?.['Retry-After'], `${where} 503 Retry-After`);
+          }
+        }
+      });
+
       test('when its document is fetched, then it is valid OpenAPI 3.1 and every error answer is application/problem+json', async () => {
         const response = await request(running.app.callback()).get(service.doc!().info.path).expect(200);
         const doc = response.body;

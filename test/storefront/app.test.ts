@@ -27,6 +27,10 @@ test('when an asset is asked for again with its ETag, then 304; its scripts are 
   const again = await server.get('/storefront/app.js').set('if-none-match', first.headers.etag).expect(304);
   assert.equal(again.text, '');
   await server.get('/storefront/style.css').expect(200).expect('content-type', /^text\/css/);
+  // app.js imports its logic module from beside it; the module's type declarations are for the tests only.
+  assert.match((await server.get('/storefront/app.js')).text, /from '\.\/logic\.js'/);
+  await server.get('/storefront/logic.js').expect(200).expect('content-type', /^text\/javascript/);
+  await server.get('/storefront/logic.d.ts').expect(404);
 });
 
 test('when a file that is not one of the page assets is asked for, then 404; a write method on the page, 405 with Allow', async () => {

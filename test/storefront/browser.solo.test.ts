@@ -88,3 +88,25 @@ test('a shopper in Chromium goes from search to a shipped order on the storefron
   assert.deepEqual(order.order.lines.map((l) => [l.sku, l.quantity]), [[detail.sku, 1]]);
   assert.deepEqual(pageErrors, []);
 });
+
+test('a new visitor (no cart, not signed in) sends the ticket form and gets a ticket number', { timeout: 60_000 }, async () => {
+  // A fresh context: empty localStorage, so no cart token until the form asks for one.
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    await page.goto(`${platform.edgeUrl}/#/help`);
+    await page.locator('form#ticket').waitFor({ timeout: 20_000 });
+    assert.equal(await page.evaluate(() => localStorage.getItem('cartToken')), null);
+    await page.fill('form#ticket input[name=email]', 'guest@example.com');
+    await page.fill('form#ticket input[name=subject]', 'Question about delivery');
+    await page.fill('form#ticket textarea[name=message]', 'When does my parcel arrive?');
+    await page.locator('form#ticket button[type=submit]').click();
+    await page.locator('#flash', { hasText: /^Ticket t_\S+ opened/ }).waitFor({ timeout: 20_000 });
+    assert.ok(await page.evaluate(() => localStorage.getItem('cartToken')), 'the form got the guest a cart token');
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});

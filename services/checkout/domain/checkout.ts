@@ -27,7 +27,13 @@ export interface CheckoutDeps extends OrderDeps {
   logger: Logger;
   /** Called between steps; tests throw, stop Redis or kill the process here (test/checkout/crash.test.ts, redis-outage.test.ts). */
   checkpoint?: (point: CrashPoint) => void | Promise<void>;
+  /** Told once per order how its checkout ended, by whoever made that transition (the `checkout_orders_total` counter). */
+  onOutcome?: (outcome: CheckoutOutcome) => void;
 }
+
+/** How a checkout ends: the order is `paid`, `payment_failed` (declined, provider down, unknown and voided, abandoned), or `cancelled` (a hold ended before its commit; refunded). */
+export type CheckoutOutcome = 'paid' | 'payment_failed' | 'cancelled';
+export const CHECKOUT_OUTCOMES: readonly CheckoutOutcome[] = ['paid', 'payment_failed', 'cancelled'];
 
 export type CrashPoint = 'created' | 'charging' | 'charged' | 'committing' | 'committed' | 'paid';
 
@@ -146,7 +152,10 @@ async function commitHolds(deps: CheckoutDeps, order: OrderDoc): Promise<OrderDo
   await deps.checkpoint?.('committed');
   // `paid` and the outbox entry in one single-document update.
   const paid = await updateOrderIf(deps, order._id, 'pending', { status: 'paid', step: 'done', outbox: { state: 'pending', sentAt: null } }, { step: 'committing' });
-  if (paid) await deps.checkpoint?.('paid');
+  if (paid) {
+    deps.onOutcome?.('paid');
+    await deps.checkpoint?.('paid');
+  }
   return paid ?? mustFind(deps, order._id);
 }
 

@@ -14,6 +14,7 @@ import { updateOrderIf } from './orders.js';
 export async function fail(deps: CheckoutDeps, order: OrderDoc, status: Extract<OrderStatus, 'payment_failed' | 'cancelled'>, reason: string): Promise<OrderDoc> {
   const failed = await updateOrderIf(deps, order._id, 'pending', { status, reason, cartVersion: `${order.cartVersion}#${order._id}`, compensated: false });
   if (!failed) return (await deps.models.Order.findById(order._id).lean<OrderDoc>()) ?? order;
+  deps.onOutcome?.(status);
   deps.logger.info({ orderId: order._id, status, reason }, 'order did not sell; compensating');
   return compensate(deps, failed);
 }

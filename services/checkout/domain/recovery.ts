@@ -66,5 +66,22 @@ async function recoverOne(deps: CheckoutDeps, order: OrderDoc): Promise<OrderDoc
   return advance(deps, order._id);
 }
 
+/**
+ * Orders whose checkout began more than `olderThanMs` ago and is still not settled:
+ * pending (not paid, not failed), or failed/cancelled with units not yet given back.
+ * Recovery settles such orders within seconds; any left are what the `OrdersStuck`
+ * alert is about (the `checkout_orders_stuck` gauge, set after each recovery pass).
+ * One equality query per status (FerretDB pushes equality down, not `$in`).
+ */
+export async function countStuckOrders(deps: Pick<CheckoutDeps, 'models' | 'clock'>, olderThanMs: number): Promise<number> {
+  const createdAt = { $lte: new Date(deps.clock.now() - olderThanMs) };
+  const counts = await Promise.all([
+    deps.models.Order.countDocuments({ status: 'pending', createdAt }),
+    deps.models.Order.countDocuments({ status: 'payment_failed', compensated: false, createdAt }),
+    deps.models.Order.countDocuments({ status: 'cancelled', compensated: false, createdAt }),
+  ]);
+  return counts.reduce((sum, n) => sum + n, 0);
+}
+
 /** The 503 a checkout answers when the flow lock cannot be taken (Redis down or the order busy). */
 export const busyOrder = () => unavailable('checkout_busy', 'this checkout is being processed; try again shortly', 2);

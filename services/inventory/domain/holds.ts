@@ -24,7 +24,16 @@ export interface HoldDeps extends EffectDeps {
   lock: WithLock;
   /** Name of this replica, stored on claims for diagnostics. */
   replica: string;
+  /** Told of each hold outcome once, by the replica whose conditional update made it (the `inventory_holds_total` counter). */
+  onOutcome?: (outcome: HoldOutcome) => void;
 }
+
+/**
+ * What became of a hold: `created` (units reserved, the hold is active), `rejected`
+ * (not enough stock: a refused reserve), then one of `released`, `expired`, `committed`.
+ */
+export type HoldOutcome = 'created' | 'rejected' | 'released' | 'expired' | 'committed';
+export const HOLD_OUTCOMES: readonly HoldOutcome[] = ['created', 'rejected', 'released', 'expired', 'committed'];
 
 export type PublicHoldState = 'pending' | 'active' | 'released' | 'committed' | 'expired' | 'rejected';
 
@@ -88,7 +97,10 @@ export async function reserve(deps: HoldDeps, input: ReserveInput): Promise<{ ho
   let created = true;
   // Sold out is answered from the gate, before anything is written or locked (a retry of a live hold has its ticket).
   const admission = await admit(deps, input.id, input.sku, input.qty);
-  if (admission.kind === 'sold_out') throw soldOut(input.sku, input.qty, admission.available);
+  if (admission.kind === 'sold_out') {
+    deps.onOutcome?.('rejected');
+    throw soldOut(input.sku, input.qty, admission.available);
+  }
   if (input.owner) await noteOwner(deps, input.owner, input.sku, input.id);
   try {
     const doc = await models.Hold.create({
@@ -116,7 +128,10 @@ export async function reserve(deps: HoldDeps, input: ReserveInput): Promise<{ ho
   const outcome = await applyReserve(deps, input.id, input.sku, input.qty);
   if (outcome.kind === 'applied' || outcome.kind === 'already') {
     const active = await updateByIdIf(holdsIn(models), input.id, { state: 'pending' }, { $set: { state: 'active', updatedAt: new Date(clock.now()) } });
-    if (active) return { hold: toHoldView(active, clock.now()), created };
+    if (active) {
+      deps.onOutcome?.('created');
+      return { hold: toHoldView(active, clock.now()), created };
+    }
     // Released (the caller gave up) or expired while the units were being reserved: return them now, not at the next reconcile.
     const ended = await mustFind(models, input.id);
     if (ended.state !== 'active') {
@@ -125,7 +140,7 @@ export async function reserve(deps: HoldDeps, input: ReserveInput): Promise<{ ho
     }
     return { hold: toHoldView(ended, clock.now()), created };
   }
-  await updateOneByIdIf(holdsIn(models), input.id, { state: 'pending' }, { $set: { state: 'rejected', endedAt: new Date(clock.now()), updatedAt: new Date(clock.now()) } });
+  if (await updateOneByIdIf(holdsIn(models), input.id, { state: 'pending' }, { $set: { state: 'rejected', endedAt: new Date(clock.now()), updatedAt: new Date(clock.now()) } })) deps.onOutcome?.('rejected');
   throw soldOut(input.sku, input.qty, outcome.kind === 'insufficient' ? outcome.available : 0);
 }
 
@@ -217,6 +232,7 @@ export async function finish(deps: HoldDeps, hold: HoldDoc): Promise<HoldDoc> {
   // A commit sells exactly what was reserved; record it (it differs from qty only after a half-done resize).
   if (transition.to === 'sold' && moved > 0) set.qty = moved;
   const done = await updateByIdIf(holdsIn(deps.models), hold._id, { state: hold.state }, { $set: set });
+  if (done) deps.onOutcome?.(transition.final as HoldOutcome);
   return done ?? (await mustFind(deps.models, hold._id));
 }
 

@@ -1,13 +1,12 @@
 // The storefront: a small page over the public APIs only. Hash routes:
 // #/ (catalog, ?q=&category=), #/p/<id>, #/cart, #/checkout, #/order/<id>, #/account, #/help.
+// The logic without the DOM (API client, retry policy, what answers show) is in logic.js.
+import { checkoutResult, createClient, limitedStock, noticeText, problemText, tokenStore } from './logic.js';
+
 const view = document.getElementById('view');
 const flash = document.getElementById('flash');
-const store = {
-  get cartToken() { return localStorage.getItem('cartToken'); },
-  set cartToken(v) { if (v) localStorage.setItem('cartToken', v); else localStorage.removeItem('cartToken'); },
-  get customerToken() { return localStorage.getItem('customerToken'); },
-  set customerToken(v) { if (v) localStorage.setItem('customerToken', v); else localStorage.removeItem('customerToken'); },
-};
+const store = tokenStore(localStorage);
+const { api, ensureCart: ensureCartOrFail, openTicket } = createClient({ fetch: (path, init) => fetch(path, init), store });
 
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 const money = (p) => (p ? new Intl.NumberFormat(undefined, { style: 'currency', currency: p.currency }).format(p.amount / 100) : '–');
@@ -15,49 +14,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const say = (text, error = false) => { flash.textContent = text ?? ''; flash.className = error ? 'error' : ''; };
 const html = (s) => { view.innerHTML = s; };
 
-/** Headers that name the shopper: the customer token when signed in, else the guest cart token. */
-function shopperHeaders() {
-  const h = {};
-  if (store.customerToken) h.authorization = `Bearer ${store.customerToken}`;
-  if (store.cartToken) h['x-cart-token'] = store.cartToken;
-  return h;
-}
-
-/**
- * One API call. `retry` applies the storefront retry policy (network error,
- * 429, 502, 503, 504, and 409 in_progress: backoff with full jitter, same
- * request, so an Idempotency-Key makes the retries safe).
- */
-async function api(method, path, { body, headers = {}, retry = method === 'GET' } = {}) {
-  const attempts = retry ? 6 : 1;
-  let last;
-  for (let attempt = 0; attempt < attempts; attempt += 1) {
-    if (attempt > 0) await sleep(Math.random() * Math.min(4000, 250 * 2 ** attempt));
-    let res;
-    try {
-      res = await fetch(path, { method, headers: { ...shopperHeaders(), ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined });
-    } catch (error) {
-      last = { status: 0, body: { title: 'Network error', detail: String(error) } };
-      continue;
-    }
-    const data = res.status === 204 ? null : await res.json().catch(() => null);
-    last = { status: res.status, body: data, headers: res.headers };
-    const inProgress = res.status === 409 && data?.code === 'in_progress';
-    if (![429, 502, 503, 504].includes(res.status) && !inProgress) return last;
-    const after = Number(res.headers.get('retry-after'));
-    if (after > 0 && after < 10) await sleep(after * 1000);
-  }
-  return last;
-}
-
-const problemText = (r) => r.body?.errors?.map((e) => `${e.field}: ${e.message}`).join('; ') || r.body?.detail || r.body?.title || `HTTP ${r.status}`;
-
 async function ensureCart() {
-  if (store.cartToken || store.customerToken) return true;
-  const r = await api('POST', '/api/cart/carts', { retry: true });
-  if (r.status !== 201 && r.status !== 200) { say(`Could not create a cart: ${problemText(r)}`, true); return false; }
-  if (r.body.token) store.cartToken = r.body.token;
-  return true;
+  const failed = await ensureCartOrFail();
+  if (failed) say(`Could not create a cart: ${problemText(failed)}`, true);
+  return !failed;
 }
 
 async function showCatalog(params) {
@@ -82,11 +42,9 @@ async function showProduct(id) {
   const r = await api('GET', `/api/catalog/products/${encodeURIComponent(id)}`);
   if (r.status !== 200) return html(`<p>Product not found.</p>`);
   const p = r.body;
-  let stock = '';
-  if (p.limitedQuantity) {
-    const a = p.availability ?? (await api('GET', `/api/inventory/availability/${encodeURIComponent(p.sku)}`)).body;
-    stock = `<p><span class="badge">Limited quantity</span> ${a && typeof a.available === 'number' ? `<span id="stock">${a.available} in stock</span>` : ''}${p.maxPerOrder ? ` · at most ${p.maxPerOrder} per order` : ''}</p>`;
-  }
+  // Stock of a limited product comes with the catalog read (inventory is not public).
+  const limited = limitedStock(p);
+  const stock = limited ? `<p><span class="badge">Limited quantity</span> ${limited.available !== null ? `<span id="stock">${limited.available} in stock</span>` : ''}${limited.maxPerOrder ? ` · at most ${limited.maxPerOrder} per order` : ''}</p>` : '';
   html(`<h1>${esc(p.name)}</h1><p class="price">${money(p.price)}</p>${stock}<p>${esc(p.description ?? '')}</p>
     <form id="add" class="stack"><label>Quantity <input name="quantity" type="number" min="1" value="1"></label><button type="submit">Add to cart</button></form>`);
   document.getElementById('add').addEventListener('submit', async (event) => {
@@ -107,7 +65,7 @@ async function showCart() {
   if (r.status === 404) { store.cartToken = null; return html('<h1>Your cart</h1><p>Your cart is empty.</p>'); }
   if (r.status !== 200) return html(`<p>Cart unavailable: ${esc(problemText(r))}</p>`);
   const cart = r.body;
-  const notices = (cart.notices ?? []).map((n) => `<li>${esc(n.message ?? n.code ?? JSON.stringify(n))}</li>`).join('');
+  const notices = (cart.notices ?? []).map((n) => `<li>${esc(noticeText(n))}</li>`).join('');
   html(`<h1>Your cart</h1>${notices ? `<ul class="notices">${notices}</ul>` : ''}
     <table><thead><tr><th>Item</th><th>Qty</th><th>Price</th><th>Hold</th><th></th></tr></thead><tbody>
     ${cart.lines.map((l) => `<tr class="line" data-line="${esc(l.id)}"><td>${esc(l.name)}<div class="muted">${esc(l.sku)}</div></td>
@@ -154,16 +112,17 @@ function showCheckout() {
     sessionStorage.setItem('checkoutKey', key);
     say('Placing your order…');
     const body = { email: f.get('email'), shippingAddress: { name: f.get('name'), line1: f.get('line1'), city: f.get('city'), postalCode: f.get('postalCode'), country: String(f.get('country')).toUpperCase() } };
+    // Retried on 409 in_progress, 429 and 5xx with this same key (logic.js isRetryable).
     const r = await api('POST', '/api/checkout', { body, headers: { 'idempotency-key': key }, retry: true });
     button.disabled = false;
-    if (r.status === 201 || r.status === 200) {
-      sessionStorage.removeItem('checkoutKey');
-      localStorage.setItem('lastOrder', r.body.order.id);
-      say(`Order ${r.body.order.id} placed.`);
-      location.hash = `#/order/${r.body.order.id}`;
+    const result = checkoutResult(r);
+    if (!result.keepKey) sessionStorage.removeItem('checkoutKey');
+    if (result.orderId) {
+      localStorage.setItem('lastOrder', result.orderId);
+      say(`Order ${result.orderId} placed.`);
+      location.hash = `#/order/${result.orderId}`;
     } else {
-      if (r.status !== 0 && r.status < 500) sessionStorage.removeItem('checkoutKey');
-      say(`Checkout failed: ${problemText(r)}`, true);
+      say(`Checkout failed: ${problemText(r)}${result.keepKey ? ' Try again: the same order will not be placed twice.' : ''}`, true);
     }
   });
 }
@@ -229,9 +188,9 @@ async function showHelp(params) {
   document.getElementById('ticket').addEventListener('submit', async (e) => {
     e.preventDefault();
     const f = new FormData(e.target);
-    const body = { email: f.get('email'), subject: f.get('subject'), message: f.get('message'), ...(f.get('orderId') ? { orderId: f.get('orderId') } : {}) };
-    const r = await api('POST', '/api/support/tickets', { body, headers: { 'idempotency-key': crypto.randomUUID() }, retry: true });
-    say(r.status === 201 ? `Ticket ${r.body.ticket?.id ?? ''} opened; we will answer by email.` : `Not sent: ${problemText(r)}`, r.status !== 201);
+    // A new guest has no cart token yet: openTicket gets one first (support knows guests by it).
+    const r = await openTicket({ email: f.get('email'), subject: f.get('subject'), message: f.get('message'), orderId: f.get('orderId') || undefined });
+    say(r.status === 201 ? `Ticket ${r.body.id} opened; we will answer by email.` : `Not sent: ${problemText(r)}`, r.status !== 201);
   });
 }
 
