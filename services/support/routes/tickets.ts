@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { z } from 'zod';
-import { AppError, badRequest, consumeOrReject, customerSessionOf, requireAdmin, unauthorized, validate, type Redis } from '../../kit/index.js';
+import { AppError, badRequest, clientIp, consumeOrReject, customerSessionOf, requireAdmin, unauthorized, validate, type Redis } from '../../kit/index.js';
 import type { ShopperCredentials, SupportClients } from '../clients.js';
 import { addMessage, adminListSchema, adminListTickets, findTicket, listOwnTickets, messageInputSchema, openTicket, setTicketStatus, statusInputSchema, ticketIdSchema, ticketInputSchema, toTicketView, type TicketDeps } from '../domain/tickets.js';
 
@@ -24,8 +24,12 @@ interface Shopper {
 
 const cartTokenHeader = z.object({ 'x-cart-token': z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a cart token') });
 
-/** Client key for the creation limit: `ctx.ip` until the kit's trusted-proxy client key lands. */
-const clientOf = (ctx: Context) => ctx.ip || 'unknown';
+/**
+ * Client key for the creation limit: the address the kit's edge protection
+ * resolved (trusted proxies only, read from the right), not Koa's `ctx.ip`,
+ * whose leftmost X-Forwarded-For entry a client writes itself.
+ */
+const clientOf = (ctx: Context) => clientIp(ctx) || 'unknown';
 
 export function createTicketRouter(deps: TicketRouteDeps): Router {
   const router = new Router({ prefix: '/api/support' });
