@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { bearerToken, badRequest, idempotency, notFound, requireAdmin, unauthorized, validate, verifyCustomerToken, type IdempotencyStore } from '../kit/index.js';
+import { bearerToken, badRequest, idempotency, notFound, refuseRevokedCustomerTokens, requireAdmin, unauthorized, validate, verifyCustomerToken, type IdempotencyStore, type Redis } from '../kit/index.js';
 import type { OrderDoc } from './models.js';
 import { cancelOrder, markFulfillment } from './domain/admin.js';
 import { outcomeError, placeOrder, type CheckoutDeps } from './domain/checkout.js';
@@ -34,6 +34,8 @@ export interface CheckoutRouteDeps extends CheckoutDeps {
   adminToken: string;
   internalToken: string;
   customerKey: Buffer;
+  /** Where signed-out customer tokens are listed (kit/customer-session.ts). */
+  redis: Redis;
   idempotencyStore: IdempotencyStore;
   /** The simulated provider's runtime outage switch (admin). */
   setPaymentOutage(outage: boolean): Promise<void>;
@@ -45,8 +47,9 @@ type Viewer = { admin: true } | { customerId: string } | { cartTokenHash: string
 const sha = (value: string) => createHash('sha256').update(value).digest();
 
 /**
- * Who reads orders: the admin token, a customer token (the sign-in service's),
- * or the guest cart token that placed the order. Anything else is 401.
+ * Who reads orders: the admin token, a customer token (the sign-in service's;
+ * revoked ones never get here, see the router), or the guest cart token that
+ * placed the order. Anything else is 401.
  */
 function viewerOf(ctx: Context, deps: CheckoutRouteDeps): Viewer {
   const bearer = bearerToken(ctx);
@@ -66,6 +69,9 @@ const mayRead = (viewer: Viewer, order: OrderDoc) =>
 
 export function createCheckoutRouter(deps: CheckoutRouteDeps): Router {
   const router = new Router();
+  // viewerOf and the cart verify customer tokens offline; a signed-out (revoked) one is refused
+  // here, on every route, before an idempotent replay could answer it.
+  router.use(refuseRevokedCustomerTokens(deps.redis));
   const admin = requireAdmin(deps.adminToken);
   const internal = requireAdmin(deps.internalToken);
   // A key belongs to the credentials that sent it: two shoppers' equal keys never meet.

@@ -81,4 +81,32 @@ describe('customer journey on the real services', () => {
     assert.equal(refused.status, 422);
     assert.equal(refused.body.errors[0].field, 'body.orderId');
   });
+
+  test('when a customer signs out, then checkout refuses the old token: order list, order read, and a checkout replaying its Idempotency-Key are 401', async () => {
+    const guest = (await cartApi().post('/api/cart/carts').expect(201)).body.token as string;
+    await cartApi().post('/api/cart/cart/lines').set('x-cart-token', guest).send({ productId: lamp.id, quantity: 1 }).expect(201);
+    const cid = await signUpAndIn('cid.journey@example.com', guest);
+    const bearer = `Bearer ${cid.token}`;
+    const checkout = () => request(s.checkout.app.callback());
+    const key = `journey-${process.pid}-signout`;
+    const placed = await checkout().post('/api/checkout').set('authorization', bearer).set('idempotency-key', key).send(BODY);
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    const orderId = placed.body.order.id as string;
+    await checkout().get('/api/orders').set('authorization', bearer).expect(200);
+    await checkout().get(`/api/orders/${orderId}`).set('authorization', bearer).expect(200);
+
+    await customersApi().delete('/api/customers/sessions/current').set('authorization', bearer).expect(204);
+
+    await checkout().get('/api/orders').set('authorization', bearer).expect(401);
+    await checkout().get(`/api/orders/${orderId}`).set('authorization', bearer).expect(401);
+    const replay = await checkout().post('/api/checkout').set('authorization', bearer).set('idempotency-key', key).send(BODY);
+    assert.equal(replay.status, 401, 'a signed-out token gets no replay of its order');
+    await checkout().post('/api/checkout').set('authorization', bearer).set('idempotency-key', `${key}-2`).send(BODY).expect(401);
+    // And through the services that call checkout for the customer.
+    await customersApi().get('/api/customers/me/orders').set('authorization', bearer).expect(401);
+    await supportApi().post('/api/support/tickets').set('authorization', bearer).send({ subject: 'Lamp', message: 'Where is it?', orderId }).expect(401);
+    // A fresh sign-in reads the order again.
+    const again = await customersApi().post('/api/customers/sessions').send({ email: 'cid.journey@example.com', password: 'correct horse battery' }).expect(201);
+    await checkout().get(`/api/orders/${orderId}`).set('authorization', `Bearer ${again.body.token as string}`).expect(200);
+  });
 });
