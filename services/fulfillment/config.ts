@@ -7,8 +7,8 @@ const int = (min: number, max: number, fallback: number) => z.coerce.number().in
 export const fulfillmentConfigShape = {
   ...baseConfigShape,
   ADMIN_TOKEN: adminTokenSchema,
-  /** Token for checkout's internal order-status route (defaults to ADMIN_TOKEN). */
-  INTERNAL_TOKEN: adminTokenSchema.optional(),
+  /** Service token for checkout's internal order-status route; a secret of its own, no default (never the admin token). */
+  INTERNAL_TOKEN: adminTokenSchema,
   CHECKOUT_URL: z.string().url().default('http://checkout:8080'),
   /** Same prefix as checkout's. */
   QUEUE_PREFIX: z.string().regex(/^[a-z0-9:_-]{1,40}$/i).default('bull'),

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { ConfigError, loadConfig } from '../../services/kit/index.js';
 import { cartConfigShape } from '../../services/cart/config.js';
 import { inventoryConfigShape } from '../../services/inventory/config.js';
+import { fulfillmentConfigShape } from '../../services/fulfillment/config.js';
 import { startInventory, type InventoryUnderTest } from '../inventory/helpers.js';
 import { TEST_ADMIN_TOKEN, TEST_INTERNAL_TOKEN, uniqueName } from '../helpers/env.js';
 import { SERVICES, secretEnv } from '../../charts-ts/services.js';
@@ -19,6 +20,10 @@ describe('separate secrets per role (issue 9, item 9)', () => {
 
   test('when inventory has no INTERNAL_TOKEN, then it refuses to start instead of taking the admin token for services', () => {
     assert.throws(() => loadConfig(inventoryConfigShape, { ...stores, ADMIN_TOKEN: TEST_ADMIN_TOKEN }), (e: unknown) => e instanceof ConfigError && /INTERNAL_TOKEN is required/.test(e.message));
+  });
+
+  test('when the fulfillment worker has no INTERNAL_TOKEN, then it refuses to start instead of calling checkout with the admin token', () => {
+    assert.throws(() => loadConfig(fulfillmentConfigShape, { ...stores, ADMIN_TOKEN: TEST_ADMIN_TOKEN }), (e: unknown) => e instanceof ConfigError && /INTERNAL_TOKEN is required/.test(e.message));
   });
 
   test('when cart has only an admin token, then it refuses to start naming INVENTORY_TOKEN and CUSTOMER_TOKEN_SECRET', () => {
