@@ -49,7 +49,7 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
   const { config, logger, metrics, health, models, redis } = input;
   const clock = input.clock ?? systemClock;
   const internalToken = config.INTERNAL_TOKEN;
-  const clients = input.clients ?? createCheckoutClients({ cartUrl: config.CART_URL, inventoryUrl: config.INVENTORY_URL, internalToken, adminToken: config.ADMIN_TOKEN, timeoutMs: config.CHECKOUT_CALL_TIMEOUT_MS, logger, metrics });
+  const clients = input.clients ?? createCheckoutClients({ cartUrl: config.CART_URL, inventoryUrl: config.INVENTORY_URL, internalToken, timeoutMs: config.CHECKOUT_CALL_TIMEOUT_MS, logger, metrics });
   // The outage switch is shared by every replica through Redis, polled; the env var is the starting value.
   const knobs: PaymentKnobs = { latencyMs: config.PAYMENT_SIM_LATENCY_MS, declineRate: config.PAYMENT_SIM_DECLINE_RATE, timeoutRate: config.PAYMENT_SIM_TIMEOUT_RATE, outage: config.PAYMENT_SIM_OUTAGE };
   const prefix = input.lockPrefix ?? 'lock:checkout';
