@@ -1,7 +1,7 @@
 import type Koa from 'koa';
 import type { Connection } from 'mongoose';
 import {
-  createIdempotencyStore, createKoaApp, createLocker, createSweeper, customerTokenKey, pingMongo, pingRedis, systemClock,
+  adminTokenDigest, createIdempotencyStore, createKoaApp, createLocker, createSweeper, customerTokenKey, pingMongo, pingRedis, systemClock,
   type Clock, type Health, type Logger, type Metrics, type Queue, type Redis, type Sweeper,
 } from '../kit/index.js';
 import { createCheckoutClients, type CheckoutClients } from './clients.js';
@@ -73,7 +73,7 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
   const outbox = createSweeper({ name: 'outbox-relay', intervalMs: config.OUTBOX_RELAY_INTERVAL_MS, logger: sweeperLog, metrics, run: () => relayOutbox({ models, queue: input.queue, logger, now: () => clock.now(), lock: deps.lock }) });
   const keys = createSweeper({ name: 'idempotency-keys', intervalMs: 60_000, logger: sweeperLog, metrics, run: () => idempotencyStore.sweep() });
   const router = createCheckoutRouter({
-    ...deps, adminToken: config.ADMIN_TOKEN, internalToken, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET), redis, idempotencyStore,
+    ...deps, adminDigest: adminTokenDigest(config), internalToken, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET), redis, idempotencyStore,
     async setPaymentOutage(value) {
       await redis.set(outageKey, value ? '1' : '0');
       knobs.outage = value;

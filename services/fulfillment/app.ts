@@ -5,7 +5,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullAdapter } from '@bull-board/api/bullAdapter';
 import { KoaAdapter } from '@bull-board/koa';
 import { z } from 'zod';
-import { createHttpClient, createKoaApp, notFound, requireAdmin, validate, type HttpClient, type Health, type Logger, type Metrics, type Queue } from '../kit/index.js';
+import { adminTokenDigest, createHttpClient, createKoaApp, notFound, requireTokenDigest, validate, type HttpClient, type Health, type Logger, type Metrics, type Queue } from '../kit/index.js';
 import type { FulfillmentConfig } from './config.js';
 import type { FulfillmentModels } from './models.js';
 import { fulfillmentApiDoc } from './openapi.js';
@@ -49,7 +49,7 @@ export function createFulfillmentApp(input: FulfillmentAppDeps): FulfillmentApp 
     carrier: input.carrier ?? createSimulatedCarrier({ latencyMs: config.CARRIER_SIM_LATENCY_MS, failureRate: config.CARRIER_SIM_FAILURE_RATE }),
   };
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, edge: { config } });
-  const admin = requireAdmin(config.ADMIN_TOKEN);
+  const admin = requireTokenDigest(adminTokenDigest(config));
 
   const board = new KoaAdapter();
   board.setBasePath(BOARD);
