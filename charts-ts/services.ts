@@ -9,12 +9,16 @@ export type ServiceName = 'catalog' | 'inventory' | 'cart' | 'checkout' | 'custo
 
 /**
  * Keys of the operator-made Secret (docs/kubernetes.md "Secrets"). Each is a
- * separate credential, and a service mounts only those it needs (issue 9, item 9):
- * - ADMIN_TOKEN: the admin APIs of catalog and inventory (operators, seeding);
- * - INTERNAL_TOKEN: service-to-service calls to inventory (holds, stock, availability);
+ * separate credential, and a service mounts only those it needs (issue 9, item 9).
+ * A service that only verifies a bearer token gets its SHA-256, never the token:
+ * - ADMIN_TOKEN_SHA256: digest of the admin token; every service with admin routes
+ *   verifies it, none sends it (operators and seeding hold the token, outside the cluster);
+ * - INTERNAL_TOKEN: the service token, for the services that send it (to inventory,
+ *   to cart's internal routes, to checkout's fulfillment route);
+ * - INTERNAL_TOKEN_SHA256: its digest, for inventory, which only verifies it;
  * - CUSTOMER_TOKEN_SECRET: HMAC key of customer tokens (signed by customers, checked by cart, checkout, support).
  */
-export type SecretKey = 'MONGODB_URI' | 'REDIS_URL' | 'ADMIN_TOKEN' | 'INTERNAL_TOKEN' | 'CUSTOMER_TOKEN_SECRET';
+export type SecretKey = 'MONGODB_URI' | 'REDIS_URL' | 'ADMIN_TOKEN_SHA256' | 'INTERNAL_TOKEN' | 'INTERNAL_TOKEN_SHA256' | 'CUSTOMER_TOKEN_SECRET';
 
 /** A Secret key mounted as the env var of the same name, or under another name (a caller's `INVENTORY_TOKEN` is inventory's `INTERNAL_TOKEN`). */
 export type SecretRef = SecretKey | { readonly env: string; readonly key: SecretKey };
@@ -41,20 +45,20 @@ const INVENTORY_CALLER: SecretRef = { env: 'INVENTORY_TOKEN', key: 'INTERNAL_TOK
 
 /** The deployed services (DESIGN.md "Services and what each owns"). */
 export const SERVICES: readonly ServiceDefinition[] = [
-  { name: 'catalog', kind: 'http', publicPathPrefixes: ['/api/catalog'], calls: ['inventory'], secrets: [...STORES, 'ADMIN_TOKEN', INVENTORY_CALLER] },
-  // inventory's admin and internal routes are reached only by services (cart, catalog, later checkout), never the edge.
-  { name: 'inventory', kind: 'http', publicPathPrefixes: [], calls: [], secrets: [...STORES, 'ADMIN_TOKEN', 'INTERNAL_TOKEN'] },
-  // No ADMIN_TOKEN: cart has no admin routes, and a cart pod must not hold admin rights.
+  { name: 'catalog', kind: 'http', publicPathPrefixes: ['/api/catalog'], calls: ['inventory'], secrets: [...STORES, 'ADMIN_TOKEN_SHA256', INVENTORY_CALLER] },
+  // inventory's admin and internal routes are reached only by services (cart, catalog, checkout), never the edge; it verifies both tokens and sends neither.
+  { name: 'inventory', kind: 'http', publicPathPrefixes: [], calls: [], secrets: [...STORES, 'ADMIN_TOKEN_SHA256', 'INTERNAL_TOKEN_SHA256'] },
+  // No admin credential: cart has no admin routes. Its internal routes (for checkout) check the same service token it sends to inventory.
   { name: 'cart', kind: 'http', publicPathPrefixes: ['/api/cart'], calls: ['catalog', 'inventory'], secrets: [...STORES, INVENTORY_CALLER, 'CUSTOMER_TOKEN_SECRET'] },
-  // customers signs customer tokens; it calls cart (merge at sign-in) and checkout (order history; add 'checkout' once deployed here).
+  // customers signs customer tokens; it calls cart (merge at sign-in) and checkout (order history) with the customer's own token.
   { name: 'customers', kind: 'http', publicPathPrefixes: ['/api/customers'], calls: ['cart', 'checkout'], secrets: [...STORES, 'CUSTOMER_TOKEN_SECRET'] },
-  { name: 'support', kind: 'http', publicPathPrefixes: ['/api/support'], calls: ['checkout'], secrets: [...STORES, 'ADMIN_TOKEN', 'CUSTOMER_TOKEN_SECRET'] },
+  { name: 'support', kind: 'http', publicPathPrefixes: ['/api/support'], calls: ['checkout'], secrets: [...STORES, 'ADMIN_TOKEN_SHA256', 'CUSTOMER_TOKEN_SECRET'] },
   // The storefront page and the API reference: static files, no secrets, the edge's fallback route.
   { name: 'storefront', kind: 'http', publicPathPrefixes: ['/'], calls: [], secrets: [] },
-  // checkout holds the admin token for its admin routes (orders list, cancel, recovery) and restocks through inventory's admin API.
-  { name: 'checkout', kind: 'http', publicPathPrefixes: ['/api/checkout', '/api/orders'], calls: ['cart', 'inventory'], secrets: [...STORES, 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'CUSTOMER_TOKEN_SECRET'] },
+  // checkout verifies the admin token (admin routes, admin order reads) and sends the service token (cart, inventory; restock included).
+  { name: 'checkout', kind: 'http', publicPathPrefixes: ['/api/checkout', '/api/orders'], calls: ['cart', 'inventory'], secrets: [...STORES, 'ADMIN_TOKEN_SHA256', 'INTERNAL_TOKEN', 'CUSTOMER_TOKEN_SECRET'] },
   // http, not worker: it serves probes, metrics and the admin-only queue dashboard over its Service; it calls checkout to move order status.
-  { name: 'fulfillment', kind: 'http', publicPathPrefixes: ['/api/fulfillment'], calls: ['checkout'], secrets: [...STORES, 'ADMIN_TOKEN', 'INTERNAL_TOKEN'] },
+  { name: 'fulfillment', kind: 'http', publicPathPrefixes: ['/api/fulfillment'], calls: ['checkout'], secrets: [...STORES, 'ADMIN_TOKEN_SHA256', 'INTERNAL_TOKEN'] },
 ];
 
 /** Port every service listens on inside the pod (`PORT`). */

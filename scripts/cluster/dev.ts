@@ -3,7 +3,7 @@
 //  1. images: the project's (from its Dockerfile, `image`), PostgreSQL, FerretDB and
 //     Redis (build-addons.sh), imported into containerd;
 //  2. the local data tier (manifests/local-data.yaml: FerretDB on PostgreSQL, Redis);
-//  3. the operator's Secret `shop-secrets` (MONGODB_URI, REDIS_URL, ADMIN_TOKEN, INTERNAL_TOKEN, CUSTOMER_TOKEN_SECRET) in
+//  3. the operator's Secret `shop-secrets` (MONGODB_URI, REDIS_URL, ADMIN_TOKEN_SHA256, INTERNAL_TOKEN, INTERNAL_TOKEN_SHA256, CUSTOMER_TOKEN_SECRET) in
 //     k8s/dev's namespace, pointing the services at that data tier: configuration,
 //     not a fork of the manifests;
 //  4. `kubectl apply` of k8s/dev *without its own data tier* (20-data-tier.yaml: the
@@ -11,7 +11,7 @@
 //     the Secret does not point at), then a bounded wait for every Deployment's pods;
 //  5. checks (verifyDev): a pod of each service killed under load, an eviction refused
 //     by the service's own PDB, the Ingress.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -100,6 +100,7 @@ export async function deployDev(): Promise<void> {
     }
     return readFileSync(file, 'utf8').trim();
   };
+  const sha256Hex = (token: string) => createHash('sha256').update(token).digest('hex');
   kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }));
   kubectl(['apply', '-f', '-'], JSON.stringify({
     apiVersion: 'v1',
@@ -108,8 +109,10 @@ export async function deployDev(): Promise<void> {
     stringData: {
       MONGODB_URI: 'mongodb://ferretdb.local-data.svc.cluster.local:27017/shop',
       REDIS_URL: 'redis://redis.local-data.svc.cluster.local:6379',
-      ADMIN_TOKEN: secretFile('admin-token'),
+      // Services only verify the admin token: the cluster gets its digest; the token stays in .cluster/state/admin-token.
+      ADMIN_TOKEN_SHA256: sha256Hex(secretFile('admin-token')),
       INTERNAL_TOKEN: secretFile('internal-token'),
+      INTERNAL_TOKEN_SHA256: sha256Hex(secretFile('internal-token')),
       CUSTOMER_TOKEN_SECRET: secretFile('customer-token-secret'),
     },
   }));

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { dataDir } from './paths.js';
@@ -38,8 +38,12 @@ export function localAdminToken(): string {
 /**
  * Every local secret as the env vars services read: the service token is
  * INTERNAL_TOKEN at inventory and INVENTORY_TOKEN (and CATALOG's) at its callers.
+ * The admin token itself goes to no service, as in the manifests: they only
+ * verify it, so they get ADMIN_TOKEN_SHA256; seed, load and the operator use
+ * the token from `.data/dev/admin-token`.
  */
 export function localSecretsEnv(): Record<string, string> {
   const internal = localSecret('INTERNAL_TOKEN');
-  return { ADMIN_TOKEN: localSecret('ADMIN_TOKEN'), INTERNAL_TOKEN: internal, INVENTORY_TOKEN: internal, CUSTOMER_TOKEN_SECRET: localSecret('CUSTOMER_TOKEN_SECRET') };
+  const adminSha256 = createHash('sha256').update(localSecret('ADMIN_TOKEN')).digest('hex');
+  return { ADMIN_TOKEN_SHA256: adminSha256, INTERNAL_TOKEN: internal, INVENTORY_TOKEN: internal, CUSTOMER_TOKEN_SECRET: localSecret('CUSTOMER_TOKEN_SECRET') };
 }

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { badRequest, bearerToken, clientIp, createIdempotencyStore, idempotency, isCustomerTokenRevoked, requireAdmin, unauthorized, validate, verifyCustomerToken, type Redis } from '../kit/index.js';
+import { badRequest, bearerToken, clientIp, createIdempotencyStore, idempotency, refuseRevokedCustomerTokens, requireAdmin, unauthorized, validate, verifyCustomerToken, type Redis } from '../kit/index.js';
 import type { Product } from './clients.js';
 import type { CartDoc } from './models.js';
 import type { CartDeps } from './domain/context.js';
@@ -82,11 +82,7 @@ function callerOf(ctx: Context, deps: CartRouteDeps): Caller {
 export function createCartRouter(deps: CartRouteDeps): Router {
   const router = new Router({ prefix: '/api/cart' });
   // callerOf verifies the token offline; a signed-out (revoked) one is refused here, for every route.
-  router.use(async function rejectRevokedCustomerToken(ctx, next) {
-    const bearer = bearerToken(ctx);
-    if (bearer && (await isCustomerTokenRevoked(deps.redis, bearer))) throw unauthorized('The customer token is invalid or expired');
-    await next();
-  });
+  router.use(refuseRevokedCustomerTokens(deps.redis));
   const idem = cartIdempotency(deps);
   /** Answers with the cart, its holds refreshed; `saved` is the cart this request just wrote, `known` products it just fetched. */
   const answer = async (ctx: Context, cartId: string, status = 200, saved?: CartDoc, known?: Product[]) => {

@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { adminTokenSchema, baseConfigShape } from '../kit/index.js';
+import { adminCredentialShape, adminTokenSchema, baseConfigShape } from '../kit/index.js';
 
 const ms = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
 /** Catalog settings; defaults documented in the README's configuration table. */
 export const catalogConfigShape = {
   ...baseConfigShape,
-  ADMIN_TOKEN: adminTokenSchema,
+  /** Admin routes: ADMIN_TOKEN_SHA256 (manifests) or ADMIN_TOKEN (local); catalog only verifies it. */
+  ...adminCredentialShape,
   /** Served from cache without asking MongoDB for this long. */
   CATALOG_CACHE_FRESH_MS: ms(30_000),
   /** After that, served while one background refresh runs. */

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { BrokenCircuitError } from 'cockatiel';
-import { AppError, isCallerError, notFound, requireAdmin, validate, type CacheResult, type SharedCache } from '../kit/index.js';
+import { adminTokenDigest, AppError, isCallerError, notFound, requireTokenDigest, validate, type CacheResult, type SharedCache } from '../kit/index.js';
 import type { CatalogConfig } from './config.js';
 import type { CatalogModels } from './models.js';
 import { withAvailability, type AvailabilitySource } from './availability.js';
@@ -10,7 +10,7 @@ import { bulkImport, createProduct, deleteProduct, getProduct, listProducts, upd
 import { createCategory, deleteCategory, listCategories, putCategory } from './domain/categories.js';
 
 export interface CatalogRouteDeps {
-  config: Pick<CatalogConfig, 'ADMIN_TOKEN' | 'CATALOG_HTTP_MAX_AGE_S' | 'CATALOG_CACHE_REVALIDATE_MS' | 'CATALOG_CACHE_STALE_IF_ERROR_MS'>;
+  config: Pick<CatalogConfig, 'ADMIN_TOKEN' | 'ADMIN_TOKEN_SHA256' | 'CATALOG_HTTP_MAX_AGE_S' | 'CATALOG_CACHE_REVALIDATE_MS' | 'CATALOG_CACHE_STALE_IF_ERROR_MS'>;
   models: CatalogModels;
   cache: SharedCache<unknown>;
   /** Availability of limited products from inventory; absent = none shown. */
@@ -65,7 +65,7 @@ export function cacheControlOf(config: CatalogRouteDeps['config']): string {
 export function createCatalogRouter(deps: CatalogRouteDeps): Router {
   const { models, cache } = deps;
   const router = new Router({ prefix: '/api/catalog' });
-  const admin = requireAdmin(deps.config.ADMIN_TOKEN);
+  const admin = requireTokenDigest(adminTokenDigest(deps.config));
   const cacheControl = cacheControlOf(deps.config);
   // Availability moves fast: answers carrying it may be reused only as long as it is.
   const liveCacheControl = `public, max-age=${Math.max(1, Math.round((deps.availability?.ttlMs ?? 1_000) / 1000))}`;

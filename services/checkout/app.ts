@@ -1,7 +1,7 @@
 import type Koa from 'koa';
 import type { Connection } from 'mongoose';
 import {
-  createIdempotencyStore, createKoaApp, createLocker, createSweeper, customerTokenKey, pingMongo, pingRedis, systemClock,
+  adminTokenDigest, createIdempotencyStore, createKoaApp, createLocker, createSweeper, customerTokenKey, pingMongo, pingRedis, systemClock,
   type Clock, type Health, type Logger, type Metrics, type Queue, type Redis, type Sweeper,
 } from '../kit/index.js';
 import { createCheckoutClients, type CheckoutClients } from './clients.js';
@@ -49,7 +49,7 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
   const { config, logger, metrics, health, models, redis } = input;
   const clock = input.clock ?? systemClock;
   const internalToken = config.INTERNAL_TOKEN;
-  const clients = input.clients ?? createCheckoutClients({ cartUrl: config.CART_URL, inventoryUrl: config.INVENTORY_URL, internalToken, adminToken: config.ADMIN_TOKEN, timeoutMs: config.CHECKOUT_CALL_TIMEOUT_MS, logger, metrics });
+  const clients = input.clients ?? createCheckoutClients({ cartUrl: config.CART_URL, inventoryUrl: config.INVENTORY_URL, internalToken, timeoutMs: config.CHECKOUT_CALL_TIMEOUT_MS, logger, metrics });
   // The outage switch is shared by every replica through Redis, polled; the env var is the starting value.
   const knobs: PaymentKnobs = { latencyMs: config.PAYMENT_SIM_LATENCY_MS, declineRate: config.PAYMENT_SIM_DECLINE_RATE, timeoutRate: config.PAYMENT_SIM_TIMEOUT_RATE, outage: config.PAYMENT_SIM_OUTAGE };
   const prefix = input.lockPrefix ?? 'lock:checkout';
@@ -87,7 +87,7 @@ export function createCheckoutApp(input: CheckoutAppDeps): CheckoutApp {
   });
   const keys = createSweeper({ name: 'idempotency-keys', intervalMs: 60_000, logger: sweeperLog, metrics, run: () => idempotencyStore.sweep() });
   const router = createCheckoutRouter({
-    ...deps, adminToken: config.ADMIN_TOKEN, internalToken, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET), idempotencyStore,
+    ...deps, adminDigest: adminTokenDigest(config), internalToken, customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET), redis, idempotencyStore,
     async setPaymentOutage(value) {
       await redis.set(outageKey, value ? '1' : '0');
       knobs.outage = value;

@@ -1,7 +1,7 @@
 /**
  * Checkout's calls to cart and inventory through the kit's HTTP client. Every
  * call here is idempotent (reads, hold commit/release by id, cart clear by
- * version, restock by adjustment id), so all of them may be retried.
+ * version, restock by hold id), so all of them may be retried.
  */
 import { AppError, createHttpClient, type Logger, type Metrics } from '../kit/index.js';
 import type { Money } from './models.js';
@@ -23,8 +23,8 @@ export interface CheckoutClients {
   commitHold(holdId: string): Promise<'committed' | 'ended'>;
   /** Ends a live hold; says `committed` when it was sold already (then only a restock gives the units back). */
   releaseHold(holdId: string): Promise<'released' | 'committed' | 'gone'>;
-  /** Puts sold units back (admin cancel, or a failure after commit), once per `adjustmentId`. */
-  restock(sku: string, qty: number, adjustmentId: string): Promise<void>;
+  /** Puts the units a committed hold sold back (admin cancel, or a failure after commit); inventory does it once per hold. */
+  restock(holdId: string): Promise<void>;
   /** Removes the ordered lines from the cart after a paid order; their holds stay committed. */
   clearCart(cartId: string, lineIds: string[]): Promise<void>;
   /** Tells the cart its holds were released, so its next view reserves again. */
@@ -36,7 +36,6 @@ export interface CheckoutClientOptions {
   cartUrl: string;
   inventoryUrl: string;
   internalToken: string;
-  adminToken: string;
   timeoutMs: number;
   logger: Logger;
   metrics?: Metrics;
@@ -74,11 +73,9 @@ export function createCheckoutClients(options: CheckoutClientOptions): CheckoutC
       if (response.status === 409) return response.body.state === 'committed' ? 'committed' : 'gone';
       throw unexpected('inventory', response.status, response.body);
     },
-    async restock(sku, qty, adjustmentId) {
-      const response = await inventory.call({
-        method: 'POST', path: `/api/inventory/stock/${encodeURIComponent(sku)}/adjustments`, idempotent: true,
-        headers: { authorization: `Bearer ${options.adminToken}` }, body: { delta: qty, reason: 'order cancelled', actor: 'checkout', adjustmentId },
-      });
+    async restock(holdId) {
+      // The service token's narrow restock, never the admin's stock adjustments: checkout holds no admin token.
+      const response = await inventory.call({ method: 'POST', path: `/api/inventory/holds/${encodeURIComponent(holdId)}/restock`, headers: internal, idempotent: true });
       if (response.status !== 200 && response.status !== 201) throw unexpected('inventory', response.status, response.body);
     },
     async clearCart(cartId, lineIds) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { adminTokenSchema, baseConfigShape } from '../kit/index.js';
+import { adminCredentialShape, adminTokenSchema, baseConfigShape } from '../kit/index.js';
 
 const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 const rate = z.coerce.number().min(0).max(1).default(0);
@@ -8,8 +8,9 @@ const flag = z.enum(['0', '1', 'true', 'false']).default('0').transform((value) 
 /** Checkout settings (docs/checkout.md). */
 export const checkoutConfigShape = {
   ...baseConfigShape,
-  ADMIN_TOKEN: adminTokenSchema,
-  /** Service token for inventory's internal routes and cart's internal checkout routes (a secret of its own). */
+  /** Admin routes and admin order reads: ADMIN_TOKEN_SHA256 (manifests) or ADMIN_TOKEN (local); checkout only verifies it. */
+  ...adminCredentialShape,
+  /** Service token: sent to inventory's and cart's internal routes, verified on the fulfillment worker's status route (a secret of its own). */
   INTERNAL_TOKEN: adminTokenSchema,
   /** HMAC key of customer tokens, the same as the customers service's. */
   CUSTOMER_TOKEN_SECRET: adminTokenSchema,

@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { bearerToken, badRequest, idempotency, notFound, requireAdmin, unauthorized, validate, verifyCustomerToken, type IdempotencyStore } from '../kit/index.js';
+import { bearerMatches, bearerToken, badRequest, idempotency, notFound, refuseRevokedCustomerTokens, requireAdmin, requireTokenDigest, unauthorized, validate, verifyCustomerToken, type IdempotencyStore, type Redis } from '../kit/index.js';
 import type { OrderDoc } from './models.js';
 import { cancelOrder, markFulfillment } from './domain/admin.js';
 import { outcomeError, placeOrder, type CheckoutDeps } from './domain/checkout.js';
@@ -31,9 +31,12 @@ export const paymentSimulatorBody = z.object({ outage: z.boolean() }).strict();
 const cartTokenHeader = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a cart token');
 
 export interface CheckoutRouteDeps extends CheckoutDeps {
-  adminToken: string;
+  /** SHA-256 of the admin token (kit adminTokenDigest): checkout verifies it and never sends it. */
+  adminDigest: Buffer;
   internalToken: string;
   customerKey: Buffer;
+  /** Where signed-out customer tokens are listed (kit/customer-session.ts). */
+  redis: Redis;
   idempotencyStore: IdempotencyStore;
   /** The simulated provider's runtime outage switch (admin). */
   setPaymentOutage(outage: boolean): Promise<void>;
@@ -45,12 +48,13 @@ type Viewer = { admin: true } | { customerId: string } | { cartTokenHash: string
 const sha = (value: string) => createHash('sha256').update(value).digest();
 
 /**
- * Who reads orders: the admin token, a customer token (the sign-in service's),
- * or the guest cart token that placed the order. Anything else is 401.
+ * Who reads orders: the admin token, a customer token (the sign-in service's;
+ * revoked ones never get here, see the router), or the guest cart token that
+ * placed the order. Anything else is 401.
  */
 function viewerOf(ctx: Context, deps: CheckoutRouteDeps): Viewer {
   const bearer = bearerToken(ctx);
-  if (bearer && timingSafeEqual(sha(bearer), sha(deps.adminToken))) return { admin: true };
+  if (bearer && bearerMatches(ctx, deps.adminDigest)) return { admin: true };
   if (bearer) {
     const customerId = verifyCustomerToken(deps.customerKey, bearer, deps.clock.now());
     if (!customerId) throw unauthorized('The customer token is invalid or expired');
@@ -66,7 +70,10 @@ const mayRead = (viewer: Viewer, order: OrderDoc) =>
 
 export function createCheckoutRouter(deps: CheckoutRouteDeps): Router {
   const router = new Router();
-  const admin = requireAdmin(deps.adminToken);
+  // viewerOf and the cart verify customer tokens offline; a signed-out (revoked) one is refused
+  // here, on every route, before an idempotent replay could answer it.
+  router.use(refuseRevokedCustomerTokens(deps.redis));
+  const admin = requireTokenDigest(deps.adminDigest);
   const internal = requireAdmin(deps.internalToken);
   // A key belongs to the credentials that sent it: two shoppers' equal keys never meet.
   const scopeOf = (ctx: Context) => sha(`${ctx.get('authorization')}\n${ctx.get('x-cart-token')}`).toString('base64url').slice(0, 22);

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { customerSessionOf, unauthorized, validate, type Clock, type CustomerSession, type Redis } from '../kit/index.js';
+import { clientIp, customerSessionOf, unauthorized, validate, type Clock, type CustomerSession, type Redis } from '../kit/index.js';
 import type { CustomersClients } from './clients.js';
 import { getCustomer, refreshSession, signIn, signOut, signUp, type AccountDeps } from './domain/accounts.js';
 
@@ -20,11 +20,12 @@ export interface CustomersRouteDeps extends AccountDeps {
 }
 
 /**
- * The client a failure is counted against. Until the kit's client-key helper
- * (trusted proxies) lands this is Koa's `ctx.ip`, which honours X-Forwarded-For
- * because the app runs with `proxy: true` behind the edge.
+ * The client a failure is counted against: the address the kit's edge
+ * protection resolved (X-Forwarded-For believed only from trusted proxies, read
+ * from the right), never Koa's `ctx.ip`, whose leftmost entry a client writes
+ * itself and could change on every attempt for a fresh budget.
  */
-const clientOf = (ctx: Context) => ctx.ip || 'unknown';
+const clientOf = (ctx: Context) => clientIp(ctx) || 'unknown';
 
 export function createCustomersRouter(deps: CustomersRouteDeps): Router {
   const router = new Router({ prefix: '/api/customers' });

@@ -5,7 +5,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullAdapter } from '@bull-board/api/bullAdapter';
 import { KoaAdapter } from '@bull-board/koa';
 import { z } from 'zod';
-import { createHttpClient, createKoaApp, notFound, requireAdmin, validate, type HttpClient, type Health, type Logger, type Metrics, type Queue } from '../kit/index.js';
+import { adminTokenDigest, createHttpClient, createKoaApp, notFound, requireTokenDigest, validate, type HttpClient, type Health, type Logger, type Metrics, type Queue } from '../kit/index.js';
 import type { FulfillmentConfig } from './config.js';
 import type { FulfillmentModels } from './models.js';
 import { fulfillmentApiDoc } from './openapi.js';
@@ -45,11 +45,11 @@ export function createFulfillmentApp(input: FulfillmentAppDeps): FulfillmentApp 
   const { config, logger, metrics, health, queue } = input;
   const checkout = input.checkout ?? createHttpClient({ name: 'checkout', baseUrl: config.CHECKOUT_URL, logger, metrics, timeoutMs: config.CALL_TIMEOUT_MS, retries: 2 });
   const deps: FulfilDeps = {
-    models: input.models, checkout, internalToken: config.INTERNAL_TOKEN ?? config.ADMIN_TOKEN, logger: logger.child({ module: 'worker' }), now: Date.now,
+    models: input.models, checkout, internalToken: config.INTERNAL_TOKEN, logger: logger.child({ module: 'worker' }), now: Date.now,
     carrier: input.carrier ?? createSimulatedCarrier({ latencyMs: config.CARRIER_SIM_LATENCY_MS, failureRate: config.CARRIER_SIM_FAILURE_RATE }),
   };
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, edge: { config } });
-  const admin = requireAdmin(config.ADMIN_TOKEN);
+  const admin = requireTokenDigest(adminTokenDigest(config));
 
   const board = new KoaAdapter();
   board.setBasePath(BOARD);

@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { adminTokenSchema, baseConfigShape } from '../kit/index.js';
+import { adminCredentialShape, adminTokenSchema, baseConfigShape } from '../kit/index.js';
 
 const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 /** Fulfillment worker settings (docs/checkout.md, "Fulfillment"). */
 export const fulfillmentConfigShape = {
   ...baseConfigShape,
-  ADMIN_TOKEN: adminTokenSchema,
-  /** Token for checkout's internal order-status route (defaults to ADMIN_TOKEN). */
-  INTERNAL_TOKEN: adminTokenSchema.optional(),
+  /** Dashboard and dead letters: ADMIN_TOKEN_SHA256 (manifests) or ADMIN_TOKEN (local); only verified here. */
+  ...adminCredentialShape,
+  /** Service token for checkout's internal order-status route; a secret of its own, no default (never the admin token). */
+  INTERNAL_TOKEN: adminTokenSchema,
   CHECKOUT_URL: z.string().url().default('http://checkout:8080'),
   /** Same prefix as checkout's. */
   QUEUE_PREFIX: z.string().regex(/^[a-z0-9:_-]{1,40}$/i).default('bull'),

@@ -1,8 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
-import type { Context, Middleware, Next } from 'koa';
 import type { Connection } from 'mongoose';
-import { bearerToken, createKoaApp, createLocker, mongoConnected, pingRedis, requireAdmin, systemClock, unauthorized, type Clock, type Health, type Logger, type Metrics, type Redis } from '../kit/index.js';
+import { adminTokenDigest, createKoaApp, createLocker, mongoConnected, pingRedis, requireTokenDigest, systemClock, tokenDigest, type Clock, type Health, type Logger, type Metrics, type Redis } from '../kit/index.js';
 import type { InventoryConfig } from './config.js';
 import type { InventoryModels } from './models.js';
 import { createInventoryRouter } from './routes.js';
@@ -48,9 +46,11 @@ export function createInventoryApp(deps: InventoryDeps): InventoryApp {
   const domain = { models: deps.models, clock, replica, lock, gate, onOutcome: (outcome: string) => holds.inc({ outcome }) };
   const sweeps = createInventorySweeps({ ...domain, config, logger, metrics });
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, edge: { config, redis: deps.redis } });
-  const admin = requireAdmin(config.ADMIN_TOKEN);
+  // Both known by digest: inventory verifies these tokens and never sends them.
+  const adminDigest = adminTokenDigest(config);
+  const admin = requireTokenDigest(adminDigest);
   // Admins may do what services do; services never what admins do (issue 9, item 9).
-  const internal = requireAnyToken([config.INTERNAL_TOKEN, config.ADMIN_TOKEN]);
+  const internal = requireTokenDigest([tokenDigest(config.INTERNAL_TOKEN, config.INTERNAL_TOKEN_SHA256), adminDigest], 'A valid service or admin token is required');
   const router = createInventoryRouter({ ...domain, config, admin, internal, sweeps });
   inventoryApiDoc().serve(router);
   app.use(router.routes());
@@ -66,18 +66,4 @@ export function createInventoryApp(deps: InventoryDeps): InventoryApp {
 export function addInventoryChecks(health: Health, connection: Connection, redis: Redis): void {
   health.addCheck('mongo', () => mongoConnected(connection));
   health.addCheck('redis', () => pingRedis(redis), { cacheMs: 1_000 });
-}
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
-/** Bearer auth accepting any of several tokens, compared in constant time. */
-function requireAnyToken(tokens: string[]): Middleware {
-  const expected = tokens.map(digest);
-  return async function requireAnyTokenMiddleware(ctx: Context, next: Next) {
-    const given = bearerToken(ctx);
-    const hash = digest(given);
-    const ok = expected.map((candidate) => timingSafeEqual(hash, candidate)).some(Boolean);
-    if (!given || !ok) throw unauthorized('A valid service or admin token is required');
-    await next();
-  };
 }

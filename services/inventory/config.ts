@@ -1,15 +1,19 @@
 import { z } from 'zod';
-import { adminTokenSchema, baseConfigShape } from '../kit/index.js';
+import { adminCredentialShape, adminTokenSchema, baseConfigShape, tokenSha256Schema } from '../kit/index.js';
 
 const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 /** Inventory settings. Every default is documented here and in docs/carts.md. */
 export const inventoryConfigShape = {
   ...baseConfigShape,
-  /** Admin API: set/adjust stock, audit, invariant check. */
-  ADMIN_TOKEN: adminTokenSchema,
-  /** Service-to-service token for holds, stock and availability reads (callers send it as INVENTORY_TOKEN); a secret of its own, no default. */
-  INTERNAL_TOKEN: adminTokenSchema,
+  /** Admin API: set/adjust stock, audit, invariant check. ADMIN_TOKEN_SHA256 (manifests) or ADMIN_TOKEN (local). */
+  ...adminCredentialShape,
+  /**
+   * Service-to-service token for holds, stock and availability reads (callers send it as INVENTORY_TOKEN);
+   * a secret of its own, no default. Inventory only verifies it, so the manifests give it INTERNAL_TOKEN_SHA256.
+   */
+  INTERNAL_TOKEN: adminTokenSchema.optional(),
+  INTERNAL_TOKEN_SHA256: tokenSha256Schema('INTERNAL_TOKEN'),
   /** Hold lifetime when the caller does not ask for one (15 min). */
   HOLD_DEFAULT_TTL_S: int(1, 86_400, 900),
   /** Longest hold lifetime a caller may ask for (1 h). */

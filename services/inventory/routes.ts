@@ -3,7 +3,7 @@ import type { Middleware } from 'koa';
 import { validate } from '../kit/index.js';
 import type { InventoryConfig } from './config.js';
 import { checkInvariant } from './domain/check.js';
-import { commit, getHold, modify, release, reserve, usage, type HoldDeps } from './domain/holds.js';
+import { commit, getHold, modify, release, reserve, restockCommitted, usage, type HoldDeps } from './domain/holds.js';
 import { adjustStock, getStock, listAdjustments, setStock } from './domain/stock.js';
 import { setStockBulk } from './domain/bulk-stock.js';
 import { availabilityOf, availabilityQuery } from './domain/availability.js';
@@ -114,6 +114,14 @@ export function createInventoryRouter(deps: InventoryRouteDeps): Router {
   router.post('/holds/:id/commit', internal, async (ctx) => {
     const { id } = validate(holdParams, ctx.params, 'params');
     ctx.body = await commit(deps, id);
+  });
+
+  // Checkout's compensation for a sold hold: only the units that hold sold, once (no admin token needed).
+  router.post('/holds/:id/restock', internal, async (ctx) => {
+    const { id } = validate(holdParams, ctx.params, 'params');
+    const result = await restockCommitted(deps, id);
+    ctx.status = result.replayed ? 200 : 201;
+    ctx.body = { hold: result.hold, adjustment: result.adjustment, stock: result.stock };
   });
 
   router.get('/usage', internal, async (ctx) => {

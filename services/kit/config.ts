@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { edgeConfigShape } from './protection/config.js';
 
@@ -19,7 +20,8 @@ const headerName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be header name
 
 /**
  * Settings every service shares. Defaults are documented in the README's
- * configuration table; secrets (MONGODB_URI, REDIS_URL, ADMIN_TOKEN) have none.
+ * configuration table; secrets (MONGODB_URI, REDIS_URL, ADMIN_TOKEN or
+ * ADMIN_TOKEN_SHA256...) have none.
  * SHUTDOWN_* must match the manifests' preStop and grace period (charts-ts).
  */
 export const baseConfigShape = {
@@ -66,6 +68,45 @@ export const baseConfigShape = {
 
 export const adminTokenSchema = z.string().min(16, 'must be at least 16 characters');
 
+const SHA256_OF = 'sha256-of:';
+
+/**
+ * `<TOKEN>_SHA256`: the hex SHA-256 of a bearer token that a service only
+ * verifies, never sends. Such a service is given the digest instead of the
+ * token, so a compromised pod cannot use the token itself. loadConfig requires
+ * the token or its digest, and, when both are set, that they agree.
+ */
+export function tokenSha256Schema(tokenName: string) {
+  return z.string().regex(/^[0-9a-f]{64}$/, `must be the SHA-256 of ${tokenName} as 64 lowercase hex digits`).optional().describe(`${SHA256_OF}${tokenName}`);
+}
+
+/**
+ * The admin credential of a service with admin routes: ADMIN_TOKEN_SHA256 (the
+ * manifests; no service sends the admin token, so no pod needs it) or
+ * ADMIN_TOKEN (local runs, tests, back-compat). One of them is required.
+ */
+export const adminCredentialShape = {
+  ADMIN_TOKEN: adminTokenSchema.optional(),
+  ADMIN_TOKEN_SHA256: tokenSha256Schema('ADMIN_TOKEN'),
+} as const;
+
+/** Hex SHA-256 of a token, as `<TOKEN>_SHA256` expects it (`printf %s "$TOKEN" | sha256sum`). */
+export const sha256Hex = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** Problems of the token/digest pairs in `shape` (see tokenSha256Schema): neither given, or both given and different. */
+function tokenPairProblems(shape: z.ZodRawShape, env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  for (const [name, schema] of Object.entries(shape)) {
+    const tokenName = schema.description?.startsWith(SHA256_OF) ? schema.description.slice(SHA256_OF.length) : undefined;
+    if (!tokenName || !(tokenName in shape)) continue;
+    const token = env[tokenName];
+    const digest = env[name];
+    if (token === undefined && digest === undefined) problems.push(`${tokenName} or ${name} is required`);
+    else if (token !== undefined && digest !== undefined && sha256Hex(token) !== digest.toLowerCase()) problems.push(`${name} is not the SHA-256 of ${tokenName}`);
+  }
+  return problems;
+}
+
 /**
  * Parses `env` with the given zod shape and returns a frozen, typed object.
  * Throws ConfigError whose message names every offending variable on one line.
@@ -75,14 +116,13 @@ export function loadConfig<S extends z.ZodRawShape>(
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<z.infer<z.ZodObject<S>>> {
   const result = z.object(shape).safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const name = issue.path.join('.');
-      const message = issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue.message;
-      return `${name} ${message}`;
-    });
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  }
+  const problems = result.success ? [] : result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const message = issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue.message;
+    return `${name} ${message}`;
+  });
+  problems.push(...tokenPairProblems(shape, env));
+  if (!result.success || problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   return Object.freeze(result.data);
 }
 

@@ -1,7 +1,7 @@
 import type Koa from 'koa';
 import type { Connection } from 'mongoose';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { createKoaApp, createLocker, createQueue, createSweeper, customerTokenKey, pingMongo, pingRedis, SharedCache, systemClock, type Clock, type Health, type Logger, type Metrics, type Queue, type Redis, type Sweeper } from '../kit/index.js';
+import { adminTokenDigest, createKoaApp, createLocker, createQueue, createSweeper, customerTokenKey, pingMongo, pingRedis, SharedCache, systemClock, type Clock, type Health, type Logger, type Metrics, type Queue, type Redis, type Sweeper } from '../kit/index.js';
 import { createSupportClients, type SupportClients } from './clients.js';
 import type { SupportConfig } from './config.js';
 import type { SupportModels } from './models.js';
@@ -65,12 +65,13 @@ export function createSupportApp(deps: SupportAppDeps): SupportApp {
   const app = createKoaApp({ logger, metrics, health, bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, accessLog: { sample: config.ACCESS_LOG_SAMPLE, slowMs: config.ACCESS_LOG_SLOW_MS }, cors: config, edge: { config, redis } });
   const { SUPPORT_FAQ_HTTP_MAX_AGE_S: maxAge, SUPPORT_FAQ_CACHE_REVALIDATE_MS: swr, SUPPORT_FAQ_CACHE_STALE_IF_ERROR_MS: sie } = config;
   const cacheControl = `public, max-age=${maxAge}, stale-while-revalidate=${Math.round(swr / 1000)}, stale-if-error=${Math.round(sie / 1000)}`;
-  const faq = createFaqRouter({ models, cache, clock, adminToken: config.ADMIN_TOKEN, cacheControl });
+  const adminDigest = adminTokenDigest(config);
+  const faq = createFaqRouter({ models, cache, clock, adminDigest, cacheControl });
   const tickets = createTicketRouter({
     models, clock, clients, redis,
     lock: createLocker(redis, { prefix: `lock:${namespace}:ticket`, ttlMs: 10_000, waitMs: 5_000 }),
     customerKey: customerTokenKey(config.CUSTOMER_TOKEN_SECRET),
-    adminToken: config.ADMIN_TOKEN,
+    adminDigest,
     createLimiter: new RateLimiterRedis({ storeClient: redis, keyPrefix: `${namespace}:tickets-per-client`, points: config.SUPPORT_TICKETS_PER_CLIENT, duration: config.SUPPORT_TICKETS_WINDOW_S }),
   });
   supportApiDoc().serve(tickets);

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { adminTokenSchema, baseConfigShape } from '../kit/index.js';
+import { adminCredentialShape, adminTokenSchema, baseConfigShape } from '../kit/index.js';
 
 const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 /** Support settings (docs/customers.md, "Support"). */
 export const supportConfigShape = {
   ...baseConfigShape,
-  /** Guards the admin routes (FAQ edits, ticket handling). */
-  ADMIN_TOKEN: adminTokenSchema,
+  /** Guards the admin routes (FAQ edits, ticket handling): ADMIN_TOKEN_SHA256 (manifests) or ADMIN_TOKEN (local); only verified here. */
+  ...adminCredentialShape,
   /** HMAC key of customer tokens (verifies signed-in shoppers); the same as the customers service's. */
   CUSTOMER_TOKEN_SECRET: adminTokenSchema,
   /** Checkout answers whether an order belongs to the shopper opening a ticket. */

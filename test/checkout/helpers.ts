@@ -15,7 +15,7 @@ import { createFulfillmentModels, type FulfillmentModels } from '../../services/
 import { createFulfillmentApp, type FulfillmentApp } from '../../services/fulfillment/app.js';
 import { startCartStack, type CartStack } from '../cart/helpers.js';
 import { admin, inventoryCalls } from '../inventory/helpers.js';
-import { TEST_ADMIN_TOKEN, TEST_CUSTOMER_TOKEN_SECRET, TEST_INTERNAL_TOKEN, testObservability, testServers } from '../helpers/env.js';
+import { TEST_ADMIN_TOKEN_SHA256, TEST_CUSTOMER_TOKEN_SECRET, TEST_INTERNAL_TOKEN, testObservability, testServers } from '../helpers/env.js';
 
 async function listen(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer(handler);
@@ -61,7 +61,7 @@ export async function startCheckoutStack(options: { dbName: string; clock: Clock
   const config = loadConfig(checkoutConfigShape, {
     // These tests are about the service, not edge protection (test/edge/): every client is exempt from bot rules, limits and shedding.
     EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0',
-    MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, CUSTOMER_TOKEN_SECRET: TEST_CUSTOMER_TOKEN_SECRET, CART_URL: cartServer.url, INVENTORY_URL: stack.inv.url, QUEUE_PREFIX: `q_${options.dbName}`,
+    MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN_SHA256: TEST_ADMIN_TOKEN_SHA256, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, CUSTOMER_TOKEN_SECRET: TEST_CUSTOMER_TOKEN_SECRET, CART_URL: cartServer.url, INVENTORY_URL: stack.inv.url, QUEUE_PREFIX: `q_${options.dbName}`,
     // The provider's deadline must not be what a busy machine trips over (the timeout tests make the provider silent instead).
     CHECKOUT_STUCK_AFTER_MS: '1000', PAYMENT_TIMEOUT_MS: '1500', ...options.env,
   });
@@ -77,7 +77,7 @@ export async function startCheckoutStack(options: { dbName: string; clock: Clock
 
   const fConfig = loadConfig(fulfillmentConfigShape, {
     // These tests are about the service, not edge protection (test/edge/): every client is exempt from bot rules, limits and shedding.
-    EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0', MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, CHECKOUT_URL: checkoutServer.url, QUEUE_PREFIX: config.QUEUE_PREFIX, CARRIER_SIM_LATENCY_MS: '1', ...options.fulfillmentEnv });
+    EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0', MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN_SHA256: TEST_ADMIN_TOKEN_SHA256, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, CHECKOUT_URL: checkoutServer.url, QUEUE_PREFIX: config.QUEUE_PREFIX, CARRIER_SIM_LATENCY_MS: '1', ...options.fulfillmentEnv });
   const fObs = testObservability('fulfillment');
   const fConnection = await connectMongo(mongoUri, { logger: fObs.logger, dbName: `${options.dbName}_f`, serverSelectionTimeoutMs: 2_000 });
   const shipments = await createFulfillmentModels(fConnection);

@@ -152,6 +152,27 @@ describe('brute force', () => {
     assert.equal((await signIn(b, 'bob@example.com', 'correct horse battery', '10.2.0.2')).status, 201);
   });
 
+  test('when a client forges a new leftmost X-Forwarded-For entry on every attempt, then its failures still count against the address the trusted proxy saw', async () => {
+    // The peer (127.0.0.1) is a trusted proxy that appended 10.4.0.1; the entries left of it are the client's own.
+    const emails = Array.from({ length: 6 }, (_, i) => `forged${i}@example.com`);
+    for (const [i, email] of emails.entries()) assert.equal((await signIn(i % 2 ? a : b, email, 'guess', `192.0.2.${i + 1}, 10.4.0.1`)).status, 401);
+    const blocked = await signIn(a, 'bob@example.com', 'correct horse battery', '192.0.2.99, 10.4.0.1');
+    assert.equal(blocked.status, 429);
+    assert.equal((await signIn(b, 'bob@example.com', 'correct horse battery', '192.0.2.99, 10.4.0.2')).status, 201);
+  });
+
+  test('when an untrusted peer sends X-Forwarded-For, then it is ignored: the peer address is the client', async () => {
+    // Loopback is not a trusted proxy for this replica, so every forged entry below is the same client (127.0.0.1).
+    const untrusted = await startCustomers({ dbName, clock, env: { CUSTOMERS_MAX_FAILS_PER_CLIENT: '3', CUSTOMERS_BLOCK_S: '60', EDGE_TRUSTED_PROXIES: '203.0.113.1' }, limiterPrefix: `${dbName}:untrusted` });
+    try {
+      const u = () => request(untrusted.app.callback());
+      for (let i = 0; i < 3; i += 1) assert.equal((await signIn(u, `untrusted${i}@example.com`, 'guess', `198.51.100.${i + 1}`)).status, 401);
+      assert.equal((await signIn(u, 'bob@example.com', 'correct horse battery', '198.51.100.77')).status, 429);
+    } finally {
+      await untrusted.close();
+    }
+  });
+
   test('when a successful sign-in follows failures, then the account count starts again', async () => {
     await signUp('erin@example.com');
     assert.equal((await signIn(a, 'erin@example.com', 'guess-1', '10.3.0.1')).status, 401);

@@ -95,7 +95,8 @@ describe('per-customer cap on limited items, end to end', () => {
     assert.equal(more.body.limit, 'maxPerCustomer');
     assert.equal(more.body.max, 3);
 
-    // The 3 are bought (checkout commits the hold, done here directly on inventory) and the line leaves the cart:
+    // The 3 are bought (checkout commits the hold, done here directly on inventory; test/customers/journey.test.ts
+    // buys through the real checkout) and the line leaves the cart:
     // the orders still count, so the empty cart cannot take another one.
     const customerId = verifyCustomerToken(customerTokenKey(TEST_CUSTOMER_TOKEN_SECRET), second.body.token, clock.now());
     const stored = await stack.cart.models.Cart.findById(`c-${customerId}`).lean();

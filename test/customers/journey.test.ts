@@ -2,7 +2,9 @@
  * The customer walk-through of the README against the real services: catalog,
  * inventory, cart, checkout (simulated payments) and fulfillment, with
  * customers and support calling them over HTTP. Sign up, sign in with a guest
- * cart, check out, list my orders, open a ticket about my order.
+ * cart, check out, list my orders, open a ticket about my order; the
+ * per-customer cap counting units bought through checkout; sign-out honoured by
+ * checkout.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,7 +41,7 @@ before(async () => {
   customers = await startCustomers({ dbName: `${dbName}_cust`, cartUrl: s.cartUrl, checkoutUrl: s.checkoutUrl, env: { CUSTOMERS_CALL_TIMEOUT_MS: '8000' } });
   support = await startSupport({ dbName: `${dbName}_sup`, namespace: dbName, checkoutUrl: s.checkoutUrl, env: { SUPPORT_CALL_TIMEOUT_MS: '8000' } });
   lamp = await s.catalog.createProduct({ sku: 'JRN-LAMP', slug: 'journey-lamp', name: 'Lamp', price: { amount: 3_500, currency: 'EUR' }, limitedQuantity: true, maxPerOrder: 3 });
-  assert.ok((await invApi().put('/api/inventory/stock/JRN-LAMP').set(admin).send({ onHand: 10 })).status < 300);
+  assert.ok((await invApi().put('/api/inventory/stock/JRN-LAMP').set(admin).send({ onHand: 20 })).status < 300);
 });
 after(async () => {
   await customers.connection.dropDatabase().catch(() => undefined);
@@ -80,5 +82,62 @@ describe('customer journey on the real services', () => {
     const refused = await supportApi().post('/api/support/tickets').set('authorization', `Bearer ${bob.token}`).send({ subject: 'Mine?', message: 'Is this mine?', orderId: order.id });
     assert.equal(refused.status, 422);
     assert.equal(refused.body.errors[0].field, 'body.orderId');
+  });
+
+  test('when a customer buys limited units through the real checkout, then the per-customer cap counts the bought units: the emptied cart takes only the rest of the cap', async () => {
+    const eve = await signUpAndIn('eve.journey@example.com');
+    const bearer = `Bearer ${eve.token}`;
+    await cartApi().post('/api/cart/carts').set('authorization', bearer).expect(201);
+    await cartApi().post('/api/cart/cart/lines').set('authorization', bearer).send({ productId: lamp.id, quantity: 3 }).expect(201);
+    const placed = await request(s.checkout.app.callback()).post('/api/checkout').set('authorization', bearer).set('idempotency-key', `journey-${process.pid}-cap`).send(BODY);
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    assert.equal(placed.body.order.status, 'paid');
+    // Checkout committed the hold (sold) and emptied the cart: nothing is held any more, 3 are bought.
+    const emptied = await cartApi().get('/api/cart/cart').set('authorization', bearer).expect(200);
+    assert.deepEqual(emptied.body.lines, []);
+
+    const over = await cartApi().post('/api/cart/cart/lines').set('authorization', bearer).send({ productId: lamp.id, quantity: 3 });
+    assert.equal(over.status, 422, JSON.stringify(over.body));
+    assert.equal(over.body.limit, 'maxPerCustomer');
+    assert.equal(over.body.max, 5);
+    assert.equal(over.body.alreadyHeldOrBought, 3);
+    await cartApi().post('/api/cart/cart/lines').set('authorization', bearer).send({ productId: lamp.id, quantity: 2 }).expect(201);
+    const full = await cartApi().post('/api/cart/cart/lines').set('authorization', bearer).send({ productId: lamp.id, quantity: 1 });
+    assert.equal(full.status, 422);
+    assert.equal(full.body.limit, 'maxPerCustomer');
+    // Inventory counts both: the units checkout committed and the line's live hold.
+    const customerId = (await customersApi().get('/api/customers/me').set('authorization', bearer).expect(200)).body.id as string;
+    const usage = await invApi().get('/api/inventory/usage').query({ owner: `customer:${customerId}`, sku: 'JRN-LAMP' }).set(admin).expect(200);
+    assert.deepEqual([usage.body.committed, usage.body.held], [3, 2]);
+  });
+
+  test('when a customer signs out, then checkout refuses the old token: order list, order read, and a checkout replaying its Idempotency-Key are 401', async () => {
+    const guest = (await cartApi().post('/api/cart/carts').expect(201)).body.token as string;
+    await cartApi().post('/api/cart/cart/lines').set('x-cart-token', guest).send({ productId: lamp.id, quantity: 1 }).expect(201);
+    const cid = await signUpAndIn('cid.journey@example.com', guest);
+    const bearer = `Bearer ${cid.token}`;
+    const checkout = () => request(s.checkout.app.callback());
+    const key = `journey-${process.pid}-signout`;
+    const placed = await checkout().post('/api/checkout').set('authorization', bearer).set('idempotency-key', key).send(BODY);
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    const orderId = placed.body.order.id as string;
+    await checkout().get('/api/orders').set('authorization', bearer).expect(200);
+    await checkout().get(`/api/orders/${orderId}`).set('authorization', bearer).expect(200);
+
+    await customersApi().delete('/api/customers/sessions/current').set('authorization', bearer).expect(204);
+
+    await checkout().get('/api/orders').set('authorization', bearer).expect(401);
+    await checkout().get(`/api/orders/${orderId}`).set('authorization', bearer).expect(401);
+    const replay = await checkout().post('/api/checkout').set('authorization', bearer).set('idempotency-key', key).send(BODY);
+    assert.equal(replay.status, 401, 'a signed-out token gets no replay of its order');
+    await checkout().post('/api/checkout').set('authorization', bearer).set('idempotency-key', `${key}-2`).send(BODY).expect(401);
+    // And through the services that call checkout for the customer.
+    await customersApi().get('/api/customers/me/orders').set('authorization', bearer).expect(401);
+    await supportApi().post('/api/support/tickets').set('authorization', bearer).send({ subject: 'Lamp', message: 'Where is it?', orderId }).expect(401);
+    // A fresh sign-in reads the order again. Tokens carry no nonce: one issued in the same second as the
+    // signed-out one would be the same string, still revoked (docs/customers.md, "Known gaps"), so wait for the next second.
+    await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() % 1_000) + 10));
+    const again = await customersApi().post('/api/customers/sessions').send({ email: 'cid.journey@example.com', password: 'correct horse battery' }).expect(201);
+    await checkout().get(`/api/orders/${orderId}`).set('authorization', `Bearer ${again.body.token as string}`).expect(200);
   });
 });

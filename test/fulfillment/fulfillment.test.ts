@@ -5,20 +5,22 @@ import { systemClock } from '../../services/kit/index.js';
 import { fulfil } from '../../services/fulfillment/domain/fulfil.js';
 import type { Product } from '../helpers/catalog.js';
 import { uniqueName } from '../helpers/env.js';
-import { admin } from '../inventory/helpers.js';
+import { admin, inventoryCalls } from '../inventory/helpers.js';
 import { BODY, startCheckoutStack, type CheckoutStack } from '../checkout/helpers.js';
 
 const dbName = uniqueName(import.meta.url);
 let s: CheckoutStack;
 let mug: Product;
+let lamp: Product;
+const { api: invApi, stock } = inventoryCalls(() => s.inv);
 const cartApi = () => request(s.cart.app.callback());
 const api = () => request(s.checkout.app.callback());
 const board = () => request(s.fulfillment.app.callback());
 let seq = 0;
 
-async function paidOrder(): Promise<string> {
+async function paidOrder(product = mug, quantity = 1): Promise<string> {
   const token = (await cartApi().post('/api/cart/carts')).body.token as string;
-  assert.equal((await cartApi().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId: mug.id, quantity: 1 })).status, 201);
+  assert.equal((await cartApi().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId: product.id, quantity })).status, 201);
   const res = await api().post('/api/checkout').set('x-cart-token', token).set('idempotency-key', `f-${seq++}-${Date.now()}`).send(BODY);
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return res.body.order.id as string;
@@ -37,6 +39,8 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined 
 before(async () => {
   s = await startCheckoutStack({ dbName, clock: systemClock });
   mug = await s.catalog.createProduct({ sku: 'MUG-F', slug: 'mug-f', name: 'Mug', price: { amount: 900, currency: 'EUR' } });
+  lamp = await s.catalog.createProduct({ sku: 'LAMP-F', slug: 'lamp-f', name: 'Lamp', price: { amount: 3_000, currency: 'EUR' }, limitedQuantity: true, maxPerOrder: 3 });
+  assert.ok((await invApi().put('/api/inventory/stock/LAMP-F').set(admin).send({ onHand: 5 })).status < 300);
   s.fulfillment.startWorker();
 });
 after(() => s.close());
@@ -74,6 +78,18 @@ describe('outbox and fulfillment', () => {
     assert.equal(await fulfil(s.fulfillment.deps, id), 'skipped');
     assert.equal(await s.shipments.Shipment.countDocuments({ _id: id }), 0);
     assert.equal((await api().post(`/api/orders/${id}/cancel`).set(admin)).body.order.status, 'cancelled');
+  });
+
+  test('when the admin cancels a paid order of a limited item, then checkout restocks exactly the sold units once, through inventory\'s service route', async () => {
+    const id = await paidOrder(lamp, 2);
+    assert.deepEqual([(await stock('LAMP-F')).available, (await stock('LAMP-F')).sold], [3, 2]);
+    assert.equal((await api().post(`/api/orders/${id}/cancel`).set(admin)).body.order.status, 'cancelled');
+    assert.equal((await stock('LAMP-F')).available, 5);
+    // A repeat (recovery, a second cancel) restocks nothing more.
+    assert.equal((await api().post(`/api/orders/${id}/cancel`).set(admin)).body.order.status, 'cancelled');
+    const order = await s.models.Order.findById(id).lean();
+    await s.checkout.deps.clients.restock(String(order?.lines[0]?.holdId));
+    assert.equal((await stock('LAMP-F')).available, 5);
   });
 
   test('when a job keeps failing, then it is kept as a dead letter, listed for the admin, and the retry action runs it again', async () => {

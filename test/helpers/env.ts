@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, createMetrics, Health, type Logger } from '../../services/kit/index.js';
@@ -30,6 +30,9 @@ export function testObservability(service = 'test') {
 }
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** What services that only verify the admin token get instead of it (ADMIN_TOKEN_SHA256), as in the manifests. */
+export const TEST_ADMIN_TOKEN_SHA256 = createHash('sha256').update(TEST_ADMIN_TOKEN).digest('hex');
 /** The service-to-service token: inventory's INTERNAL_TOKEN, its callers' INVENTORY_TOKEN; never the admin token. */
 export const TEST_INTERNAL_TOKEN = 'test-internal-token-0123456789';
+export const TEST_INTERNAL_TOKEN_SHA256 = createHash('sha256').update(TEST_INTERNAL_TOKEN).digest('hex');
 export const TEST_CUSTOMER_TOKEN_SECRET = 'test-customer-token-secret-0123456789';

@@ -13,7 +13,7 @@ import { createGate } from '../../services/inventory/domain/gate.js';
 import type { InventorySweeps } from '../../services/inventory/sweepers.js';
 import type { HoldDeps } from '../../services/inventory/domain/holds.js';
 import { freePort } from '../helpers/ferretdb.js';
-import { TEST_ADMIN_TOKEN, TEST_INTERNAL_TOKEN, testObservability, testServers } from '../helpers/env.js';
+import { TEST_ADMIN_TOKEN, TEST_ADMIN_TOKEN_SHA256, TEST_INTERNAL_TOKEN, TEST_INTERNAL_TOKEN_SHA256, testObservability, testServers } from '../helpers/env.js';
 
 export interface InventoryUnderTest {
   app: Koa;
@@ -30,11 +30,14 @@ export interface InventoryUnderTest {
 }
 
 /** A real inventory app on the test FerretDB, with its own database; optionally listening on a loopback port. */
-export async function startInventory(options: { dbName: string; clock?: Clock; listen?: boolean; env?: Record<string, string> }): Promise<InventoryUnderTest> {
+export async function startInventory(options: { dbName: string; clock?: Clock; listen?: boolean; env?: Record<string, string>; digestsOnly?: boolean }): Promise<InventoryUnderTest> {
   const { mongoUri, redisUrl } = testServers();
   const config = loadConfig(inventoryConfigShape, {
     // These tests are about the service, not edge protection (test/edge/): every client is exempt from bot rules, limits and shedding.
-    EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0', MONGODB_URI: mongoUri, REDIS_URL: redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, ...options.env });
+    EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0', MONGODB_URI: mongoUri, REDIS_URL: redisUrl,
+    // digestsOnly: as in the manifests, only the SHA-256 of the tokens inventory verifies; else the tokens (local runs).
+    ...(options.digestsOnly ? { ADMIN_TOKEN_SHA256: TEST_ADMIN_TOKEN_SHA256, INTERNAL_TOKEN_SHA256: TEST_INTERNAL_TOKEN_SHA256 } : { ADMIN_TOKEN: TEST_ADMIN_TOKEN, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN }),
+    ...options.env });
   const { logger, metrics, health } = testObservability('inventory');
   const connection = await connectMongo(mongoUri, { logger, dbName: options.dbName, serverSelectionTimeoutMs: 2_000 });
   const redis = await connectRedis(createRedis(config, logger)); // REDIS_SENTINELS in env reaches the client too

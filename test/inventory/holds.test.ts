@@ -1,7 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../services/kit/index.js';
-import { uniqueName } from '../helpers/env.js';
+import { TEST_INTERNAL_TOKEN, uniqueName } from '../helpers/env.js';
 import { admin, inventoryCalls, startInventory, type InventoryUnderTest } from './helpers.js';
 
 const clock = new ManualClock(Date.parse('2026-11-27T08:00:00Z'));
@@ -123,6 +123,27 @@ describe('holds', () => {
     assert.equal(release.status, 409);
     const usage = await api().get('/api/inventory/usage').query({ owner: 'cart:abc', sku: 'SKU-H' }).set(admin);
     assert.deepEqual(usage.body, { owner: 'cart:abc', sku: 'SKU-H', held: 0, committed: 2 });
+  });
+
+  test('when a service restocks a committed hold, then exactly the units it sold return, once, without the admin token; a live hold is 409', async () => {
+    const service = { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` };
+    await setStock('SKU-R', 10);
+    assert.equal((await reserve({ id: 'hold-r-0001', sku: 'SKU-R', qty: 3 })).status, 201);
+    const live = await api().post('/api/inventory/holds/hold-r-0001/restock').set(service);
+    assert.equal(live.status, 409);
+    assert.equal(live.body.type, 'urn:problem:hold_not_committed');
+    assert.equal((await api().post('/api/inventory/holds/hold-r-0001/commit').set(service)).status, 200);
+    assert.deepEqual([(await stock('SKU-R')).available, (await stock('SKU-R')).sold], [7, 3]);
+    const first = await api().post('/api/inventory/holds/hold-r-0001/restock').set(service);
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    assert.equal(first.body.adjustment.delta, 3);
+    const again = await api().post('/api/inventory/holds/hold-r-0001/restock').set(service);
+    assert.equal(again.status, 200);
+    assert.equal((await stock('SKU-R')).available, 10);
+    assert.equal((await api().post('/api/inventory/holds/hold-r-unknown/restock').set(service)).status, 404);
+    assert.equal((await api().post('/api/inventory/holds/hold-r-0001/restock')).status, 401);
+    // The admin's free-form adjustments stay admin-only.
+    assert.equal((await api().post('/api/inventory/stock/SKU-R/adjustments').set(service).send({ delta: 5, reason: 'x' })).status, 401);
   });
 
   test('when a hold is released twice, then its units return once', async () => {

@@ -4,7 +4,7 @@ import { supportConfigShape } from '../../services/support/config.js';
 import { createSupportModels, type SupportModels } from '../../services/support/models.js';
 import { createSupportApp, type SupportApp } from '../../services/support/app.js';
 import type { Mail, Mailer } from '../../services/support/domain/outbox.js';
-import { TEST_ADMIN_TOKEN, TEST_CUSTOMER_TOKEN_SECRET, testObservability, testServers } from '../helpers/env.js';
+import { TEST_ADMIN_TOKEN_SHA256, TEST_CUSTOMER_TOKEN_SECRET, testObservability, testServers } from '../helpers/env.js';
 
 export interface SupportUnderTest extends SupportApp {
   models: SupportModels;
@@ -25,7 +25,7 @@ export async function startSupport(options: { dbName: string; namespace?: string
   const config = loadConfig(supportConfigShape, {
     // These tests are about the service, not edge protection (test/edge/): every client is exempt from bot rules, limits and shedding.
     EDGE_EXEMPT_CIDRS: '0.0.0.0/0,::/0',
-    MONGODB_URI: mongoUri, REDIS_URL: servers.redisUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, CUSTOMER_TOKEN_SECRET: TEST_CUSTOMER_TOKEN_SECRET,
+    MONGODB_URI: mongoUri, REDIS_URL: servers.redisUrl, ADMIN_TOKEN_SHA256: TEST_ADMIN_TOKEN_SHA256, CUSTOMER_TOKEN_SECRET: TEST_CUSTOMER_TOKEN_SECRET,
     CHECKOUT_URL: options.checkoutUrl ?? 'http://127.0.0.1:9', SUPPORT_CALL_TIMEOUT_MS: '1000', ...options.env,
   });
   const { logger, metrics, health } = testObservability('support');

@@ -108,6 +108,27 @@ describe('opening tickets', () => {
     assert.equal(await support.models.tickets.countDocuments(), count);
     assert.equal((await api('10.8.0.2').post('/api/support/tickets').set('authorization', `Bearer ${customerToken('cap')}`).send(ticket)).status, 201);
   });
+
+  test('when a client forges a new leftmost X-Forwarded-For entry for each ticket, then the limit still counts the address the trusted proxy saw', async () => {
+    // The peer (127.0.0.1) is a trusted proxy that appended 10.8.0.9; the entries left of it are the client's own.
+    const open = (forged: string) => api(`${forged}, 10.8.0.9`).post('/api/support/tickets').set('x-cart-token', cartToken()).send({ ...ticket, email: 'g@example.com' });
+    for (let i = 0; i < 3; i += 1) assert.equal((await open(`192.0.2.${i + 1}`)).status, 201);
+    const count = await support.models.tickets.countDocuments();
+    assert.equal((await open('192.0.2.99')).status, 429);
+    assert.equal(await support.models.tickets.countDocuments(), count);
+  });
+
+  test('when an untrusted peer sends X-Forwarded-For, then it is ignored: the peer address is the client', async () => {
+    // Loopback is not a trusted proxy for this replica, so every forged entry below is the same client (127.0.0.1).
+    const untrusted = await startSupport({ dbName, checkoutUrl: checkout.url, namespace: `${dbName}-untrusted`, env: { SUPPORT_TICKETS_PER_CLIENT: '3', SUPPORT_OUTBOX_INTERVAL_MS: '100000', SUPPORT_MAIL_WORKER: 'false', EDGE_TRUSTED_PROXIES: '203.0.113.1' } });
+    try {
+      const open = (forged: string) => request(untrusted.app.callback()).post('/api/support/tickets').set('x-forwarded-for', forged).set('authorization', `Bearer ${customerToken('forger')}`).send(ticket);
+      for (let i = 0; i < 3; i += 1) assert.equal((await open(`198.51.100.${i + 1}`)).status, 201);
+      assert.equal((await open('198.51.100.77')).status, 429);
+    } finally {
+      await untrusted.close();
+    }
+  });
 });
 
 describe('reading own tickets', () => {

@@ -1,11 +1,11 @@
 /**
  * Ending an order that will not sell: mark it failed or cancelled (freeing its
  * cart version, so the cart can be checked out again), then give its units
- * back: a live hold is released, a committed one restocked (adjustment id per
- * order and hold, so a repeat restocks once). `compensated` records that all
- * of it happened; recovery repeats compensation until it has.
+ * back: a live hold is released, a committed one restocked (inventory's
+ * restock of a committed hold, once per hold, so a repeat restocks once).
+ * `compensated` records that all of it happened; recovery repeats
+ * compensation until it has.
  */
-import { createHash } from 'node:crypto';
 import type { OrderDoc, OrderStatus } from '../models.js';
 import type { CheckoutDeps } from './checkout.js';
 import { updateOrderIf } from './orders.js';
@@ -28,13 +28,10 @@ export async function compensate(deps: CheckoutDeps, order: OrderDoc): Promise<O
     if (!line.holdId) continue;
     const result = await deps.clients.releaseHold(line.holdId);
     if (result === 'released') released.push(line.holdId);
-    if (result === 'committed') await deps.clients.restock(line.sku, line.quantity, restockId(order._id, line.holdId));
+    if (result === 'committed') await deps.clients.restock(line.holdId);
   }
   if (released.length > 0 && order.status !== 'cancelled') {
     await deps.clients.holdsReleased(order.cartId, released).catch((error: unknown) => deps.logger.warn({ orderId: order._id, err: error }, 'cart not told about released holds'));
   }
   return (await updateOrderIf(deps, order._id, order.status, { compensated: true })) ?? order;
 }
-
-/** Inventory adjustment ids are at most 128 characters; a hash keeps one per order and hold. */
-const restockId = (orderId: string, holdId: string) => `rs_${createHash('sha256').update(`${orderId}/${holdId}`).digest('hex').slice(0, 40)}`;

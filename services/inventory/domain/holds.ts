@@ -13,10 +13,12 @@
  * Transitional states (releasing, committing, expiring) already decide the
  * outcome; finishing them is idempotent, so anyone may finish them again.
  */
+import { createHash } from 'node:crypto';
 import { conflict, createBucketMarks, notFound, sweepDueBuckets, updateByIdIf, updateOneByIdIf, type Clock, type WithLock } from '../../kit/index.js';
 import { HOLD_EXPIRY_BUCKET_MS, holdExpiry, type HoldDoc, type HoldState, type InventoryModels } from '../models.js';
 import { admit, settleTicket, applyRemove, applyReserve, applyResize, type EffectDeps } from './effects.js';
 import { heldBy, noteOwner } from './owners.js';
+import { adjustStock, type AdjustmentView, type StockDeps, type StockView } from './stock.js';
 
 export interface HoldDeps extends EffectDeps {
   models: InventoryModels;
@@ -218,6 +220,25 @@ export async function commit(deps: HoldDeps, id: string): Promise<HoldView> {
   const hold = claimed ?? (await mustFind(models, id));
   if (hold.state === 'committing' || hold.state === 'committed') return toHoldView(await finish(deps, hold), clock.now());
   throw await endedError(deps, id);
+}
+
+/**
+ * Puts the units a committed hold sold back on the shelf (an order that did not
+ * sell after all: cancelled, or failed after its commit), at most once per
+ * hold: the audit id is derived from the hold id, so a repeat replays the same
+ * adjustment. This is what services get instead of the admin's free-form stock
+ * adjustments: they can only return what a hold really sold. A hold that is not
+ * committed is a 409 (`hold_not_committed`; release a live hold instead).
+ */
+export async function restockCommitted(deps: HoldDeps & StockDeps, id: string): Promise<{ hold: HoldView; adjustment: AdjustmentView; stock: StockView; replayed: boolean }> {
+  let hold = await mustFind(deps.models, id);
+  if (hold.state === 'committing') hold = await finish(deps, hold);
+  if (hold.state !== 'committed' || hold.qty < 1) {
+    throw conflict('hold_not_committed', `hold ${id} is ${publicState(hold, deps.clock.now())}, not committed: nothing was sold to restock`, { holdId: id, state: publicState(hold, deps.clock.now()) });
+  }
+  const adjustmentId = `rh_${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
+  const result = await adjustStock(deps, hold.sku, hold.qty, { reason: `committed hold ${id} returned`, actor: 'service' }, adjustmentId);
+  return { hold: toHoldView(hold, deps.clock.now()), ...result };
 }
 
 /**

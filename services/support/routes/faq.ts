@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { AppError, notFound, requireAdmin, validate, type CacheResult, type Clock, type SharedCache } from '../../kit/index.js';
+import { AppError, notFound, requireTokenDigest, validate, type CacheResult, type Clock, type SharedCache } from '../../kit/index.js';
 import type { SupportModels } from '../models.js';
 import { createFaq, deleteFaq, faqIdSchema, faqInputSchema, faqQuerySchema, getFaq, listFaq, updateFaq } from '../domain/faq.js';
 
@@ -8,7 +8,8 @@ export interface FaqRouteDeps {
   models: SupportModels;
   cache: SharedCache<unknown>;
   clock: Clock;
-  adminToken: string;
+  /** SHA-256 of the admin token (support only verifies it). */
+  adminDigest: Buffer;
   /** `Cache-Control` of public reads. */
   cacheControl: string;
 }
@@ -42,7 +43,7 @@ async function cached(cache: SharedCache<unknown>, key: string, load: () => Prom
 export function createFaqRouter(deps: FaqRouteDeps): Router {
   const { models, cache, clock } = deps;
   const router = new Router({ prefix: '/api/support/faq' });
-  const admin = requireAdmin(deps.adminToken);
+  const admin = requireTokenDigest(deps.adminDigest);
   const written = async (ctx: Context, status: number, body?: unknown) => {
     await cache.invalidateAll();
     ctx.set('cache-control', 'no-store');

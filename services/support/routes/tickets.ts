@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { z } from 'zod';
-import { AppError, badRequest, consumeOrReject, customerSessionOf, requireAdmin, unauthorized, validate, type Redis } from '../../kit/index.js';
+import { AppError, badRequest, clientIp, consumeOrReject, customerSessionOf, requireTokenDigest, unauthorized, validate, type Redis } from '../../kit/index.js';
 import type { ShopperCredentials, SupportClients } from '../clients.js';
 import { addMessage, adminListSchema, adminListTickets, findTicket, listOwnTickets, messageInputSchema, openTicket, setTicketStatus, statusInputSchema, ticketIdSchema, ticketInputSchema, toTicketView, type TicketDeps } from '../domain/tickets.js';
 
@@ -11,7 +11,8 @@ export interface TicketRouteDeps extends TicketDeps {
   clients: SupportClients;
   redis: Redis;
   customerKey: Buffer;
-  adminToken: string;
+  /** SHA-256 of the admin token (support only verifies it). */
+  adminDigest: Buffer;
   /** Ticket creations per client (RateLimiterRedis: shared by replicas). */
   createLimiter: RateLimiterAbstract;
 }
@@ -24,12 +25,16 @@ interface Shopper {
 
 const cartTokenHeader = z.object({ 'x-cart-token': z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a cart token') });
 
-/** Client key for the creation limit: `ctx.ip` until the kit's trusted-proxy client key lands. */
-const clientOf = (ctx: Context) => ctx.ip || 'unknown';
+/**
+ * Client key for the creation limit: the address the kit's edge protection
+ * resolved (trusted proxies only, read from the right), not Koa's `ctx.ip`,
+ * whose leftmost X-Forwarded-For entry a client writes itself.
+ */
+const clientOf = (ctx: Context) => clientIp(ctx) || 'unknown';
 
 export function createTicketRouter(deps: TicketRouteDeps): Router {
   const router = new Router({ prefix: '/api/support' });
-  const admin = requireAdmin(deps.adminToken);
+  const admin = requireTokenDigest(deps.adminDigest);
 
   /** A customer (Bearer customer token) or a guest (X-Cart-Token); tickets belong to that identity. */
   async function shopperOf(ctx: Context): Promise<Shopper> {
