@@ -54,6 +54,8 @@ export interface CartDoc {
   state: 'open' | 'expiring';
   version: number;
   mergedFrom: string[];
+  /** Hashes of the last Idempotency-Keys whose change this cart saved (a re-run of one changes nothing). */
+  appliedKeys?: string[];
   createdAt: Date;
   updatedAt: Date;
   lastActivityAt: Date;
@@ -82,6 +84,7 @@ export async function createCartModels(connection: Connection): Promise<CartMode
       state: { type: String, required: true, default: 'open' },
       version: { type: Number, required: true, default: 0 },
       mergedFrom: { type: [String], default: [] },
+      appliedKeys: { type: [String], default: [] },
       createdAt: { type: Date, required: true },
       updatedAt: { type: Date, required: true },
       lastActivityAt: { type: Date, required: true },

@@ -47,11 +47,14 @@ export interface CartRouteDeps extends CartDeps {
  * that retries after a timeout adds once. Expired keys are swept lazily by the
  * writes themselves (at most once a minute per replica).
  */
+/** The request's Idempotency-Key (the middleware validated it), scoped like the middleware's record. */
+const opKeyOf = (ctx: Context) => (ctx.get('idempotency-key') ? `${idempotencyScope(ctx)}:${ctx.get('idempotency-key')}` : undefined);
+const idempotencyScope = (ctx: Context) => createHash('sha256').update(`${ctx.get('authorization')}\n${ctx.get('x-cart-token')}`).digest('base64url').slice(0, 22);
+
 function cartIdempotency(deps: CartRouteDeps) {
   const store = createIdempotencyStore(deps.models.Cart.db, { collection: 'cart_idempotency_keys' });
   let lastSweep = 0;
-  const scopeOf = (ctx: Context) => createHash('sha256').update(`${ctx.get('authorization')}\n${ctx.get('x-cart-token')}`).digest('base64url').slice(0, 22);
-  const middleware = idempotency({ store, required: false, scopeOf });
+  const middleware = idempotency({ store, required: false, scopeOf: idempotencyScope });
   return async function cartIdempotencyMiddleware(ctx: Context, next: () => Promise<unknown>) {
     if (Date.now() - lastSweep > 60_000) {
       lastSweep = Date.now();
@@ -115,7 +118,7 @@ export function createCartRouter(deps: CartRouteDeps): Router {
     const caller = callerOf(ctx, deps);
     const body = validate(addBody, ctx.request.body, 'body');
     const cartId = cartIdOf(caller);
-    const added = await addLine(deps, cartId, body.productId, body.quantity, clientKeyOf(ctx));
+    const added = await addLine(deps, cartId, body.productId, body.quantity, clientKeyOf(ctx), opKeyOf(ctx));
     await answer(ctx, cartId, 201, added.cart, [added.product]);
   });
 
@@ -124,14 +127,14 @@ export function createCartRouter(deps: CartRouteDeps): Router {
     const { lineId } = validate(lineParams, ctx.params, 'params');
     const body = validate(setBody, ctx.request.body, 'body');
     const cart = await resolveCart(deps, caller);
-    await answer(ctx, cart._id, 200, await setLineQuantity(deps, cart._id, lineId, body.quantity, clientKeyOf(ctx)));
+    await answer(ctx, cart._id, 200, await setLineQuantity(deps, cart._id, lineId, body.quantity, clientKeyOf(ctx), opKeyOf(ctx)));
   });
 
   router.delete('/cart/lines/:lineId', idem, async (ctx) => {
     const caller = callerOf(ctx, deps);
     const { lineId } = validate(lineParams, ctx.params, 'params');
     const cart = await resolveCart(deps, caller);
-    await answer(ctx, cart._id, 200, await removeLine(deps, cart._id, lineId));
+    await answer(ctx, cart._id, 200, await removeLine(deps, cart._id, lineId, opKeyOf(ctx)));
   });
 
   router.post('/cart/merge', async (ctx) => {

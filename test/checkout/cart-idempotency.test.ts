@@ -51,3 +51,17 @@ test('when adds come without a key, then each one adds (the header is optional o
   await api().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId: mug.id, quantity: 1 });
   assert.equal((await api().get('/api/cart/cart').set('x-cart-token', token)).body.lines[0].quantity, 2);
 });
+
+test('when a key\'s first run saved the cart but its record was lost (its lease ran out and a retry took the key over), then the re-run changes nothing', async () => {
+  const token = (await api().post('/api/cart/carts')).body.token as string;
+  const add = () => api().post('/api/cart/cart/lines').set('x-cart-token', token).set('idempotency-key', 'add-mug-slow').send({ productId: mug.id, quantity: 1 });
+  assert.equal((await add()).status, 201);
+  // What a retry finds when the first run was too slow to renew its lease: no finished record to replay.
+  const keys = stack.cart.connection.collection('cart_idempotency_keys');
+  assert.equal((await keys.deleteMany({ _id: { $regex: ':add-mug-slow$' } } as never)).deletedCount, 1);
+  const rerun = await add();
+  assert.equal(rerun.status, 201);
+  assert.equal(rerun.body.lines[0].quantity, 1, 'the unit is in the cart once');
+  // A new key is a new add.
+  assert.equal((await api().post('/api/cart/cart/lines').set('x-cart-token', token).set('idempotency-key', 'add-mug-again').send({ productId: mug.id, quantity: 1 })).body.lines[0].quantity, 2);
+});

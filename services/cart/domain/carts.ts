@@ -4,7 +4,7 @@
  * guarded by `version` (single-document, no transactions). Every lookup is by
  * `_id`, derived from the token or the customer (see models.ts for why).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { conflict, neverSent, notFound, updateByIdIf } from '../../kit/index.js';
 import type { Product } from '../clients.js';
 import { cartExpiry, cartsIn, type CartDoc, type CartLine, type LineHold, type Money } from '../models.js';
@@ -133,16 +133,25 @@ const isLive = (deps: CartDeps, cart: CartDoc) => cart.state === 'open' && cart.
  * Runs `change` on a fresh copy of the cart under its lock and saves the result
  * (lines, sliding expiry) with a version guard. Returns the saved cart.
  */
-export async function mutateCart(deps: CartDeps, cartId: string, change: (cart: CartDoc) => Promise<void>): Promise<CartDoc> {
+export async function mutateCart(deps: CartDeps, cartId: string, change: (cart: CartDoc) => Promise<void>, opKey?: string): Promise<CartDoc> {
   return deps.lock(cartId, async () => {
     const cart = await findLive(deps, cartId);
     if (!cart) throw notFound('no such cart');
+    // The change of this Idempotency-Key is already in the cart: its first run saved it, but its answer was
+    // lost (the key's lease ran out while that run was slow, and a retry took the key over). Nothing to do again.
+    const applied = opKey ? keyHash(opKey) : undefined;
+    if (applied && cart.appliedKeys?.includes(applied)) return cart;
     return undoUnlessSaved(cart, async () => {
       await change(cart);
+      if (applied) cart.appliedKeys = [...(cart.appliedKeys ?? []), applied].slice(-APPLIED_KEYS);
       return save(deps, cart);
     });
   });
 }
+
+/** How many recent Idempotency-Keys a cart remembers as applied. */
+const APPLIED_KEYS = 20;
+const keyHash = (key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 16);
 
 /** Inventory changes made for a cart document that is not saved yet (ensureHold registers them). */
 const unsaved = new WeakMap<CartDoc, Array<() => Promise<unknown>>>();
@@ -171,7 +180,7 @@ async function undoUnlessSaved<T>(cart: CartDoc, work: () => Promise<T>): Promis
 /** Saves lines and sliding expiry if the cart is still at the version read (under the cart's lock). */
 export async function save(deps: CartDeps, cart: CartDoc): Promise<CartDoc> {
   const now = deps.clock.now();
-  const next = { lines: cart.lines, mergedFrom: cart.mergedFrom, clientKey: cart.clientKey ?? null, version: cart.version + 1, updatedAt: new Date(now), lastActivityAt: new Date(now), ...cartExpiry(expiryFor(deps, cart.customerId, now)) };
+  const next = { lines: cart.lines, mergedFrom: cart.mergedFrom, appliedKeys: cart.appliedKeys ?? [], clientKey: cart.clientKey ?? null, version: cart.version + 1, updatedAt: new Date(now), lastActivityAt: new Date(now), ...cartExpiry(expiryFor(deps, cart.customerId, now)) };
   const saved = await updateByIdIf(cartsIn(deps.models), cart._id, { version: cart.version, state: 'open' }, { $set: next });
   if (!saved) throw conflict('cart_changed', 'the cart changed meanwhile; reload it and try again');
   return saved;

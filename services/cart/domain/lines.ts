@@ -17,7 +17,8 @@ import { checkCartLimits, checkCustomerLimit, checkGuestLimit } from './limits.j
  * read the cart first, which saves a read (a scan on FerretDB, see models.ts).
  */
 /** `clientKey` identifies a guest's client for `per_client` limited products; without it the cart itself is the client. */
-export async function addLine(deps: CartDeps, cartId: string, productId: string, quantity: number, clientKey?: string): Promise<{ cart: CartDoc; product: Product }> {
+/** `opKey`: the request's Idempotency-Key, if any: a second run of the same key changes nothing (mutateCart). */
+export async function addLine(deps: CartDeps, cartId: string, productId: string, quantity: number, clientKey?: string, opKey?: string): Promise<{ cart: CartDoc; product: Product }> {
   // A doorbuster that just sold out: answered before the cart's lock and read (sold-out.ts).
   const known = deps.config.CART_SOLD_OUT_MEMO_MS > 0 ? await deps.clients.peekProduct(productId) : null;
   if (known?.limitedQuantity && deps.soldOut.isSoldOut(known.sku)) throw insufficient(known.sku, quantity, 0);
@@ -42,11 +43,11 @@ export async function addLine(deps: CartDeps, cartId: string, productId: string,
     line.quantity = total;
     line.maxPerOrder = product.maxPerOrder;
     if (!existing) cart.lines.push(line);
-  });
-  return { cart, product: fetched as Product };
+  }, opKey);
+  return { cart, product: fetched ?? (await deps.clients.getProduct(productId)) };
 }
 
-export async function setLineQuantity(deps: CartDeps, cartId: string, lineId: string, quantity: number, clientKey?: string): Promise<CartDoc> {
+export async function setLineQuantity(deps: CartDeps, cartId: string, lineId: string, quantity: number, clientKey?: string, opKey?: string): Promise<CartDoc> {
   return mutateCart(deps, cartId, async (cart) => {
     const line = findLine(cart, lineId);
     checkCartLimits(deps, cart, { id: line.productId, maxPerOrder: line.maxPerOrder }, quantity, false);
@@ -57,7 +58,7 @@ export async function setLineQuantity(deps: CartDeps, cartId: string, lineId: st
       else line.hold = await ensureHold(deps, cart, line, quantity);
     }
     line.quantity = quantity;
-  });
+  }, opKey);
 }
 
 /**
@@ -74,13 +75,13 @@ async function guestHold(deps: CartDeps, cart: CartDoc, line: CartLine, policy: 
   });
 }
 
-export async function removeLine(deps: CartDeps, cartId: string, lineId: string): Promise<CartDoc> {
+export async function removeLine(deps: CartDeps, cartId: string, lineId: string, opKey?: string): Promise<CartDoc> {
   let released: string | undefined;
   const saved = await mutateCart(deps, cartId, async (cart) => {
     const line = findLine(cart, lineId);
     released = line.hold?.id;
     cart.lines = cart.lines.filter((other) => other.id !== lineId);
-  });
+  }, opKey);
   // After the save: if inventory is down the hold simply expires (every hold does).
   if (released) await deps.clients.releaseHold(released).catch(() => undefined);
   return saved;
