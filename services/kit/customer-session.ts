@@ -3,7 +3,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type { Redis } from 'ioredis';
 import { bearerToken } from './auth.js';
 import { AppError, unauthorized } from './errors.js';
-import { verifyCustomerTokenClaims } from './customer-token.js';
+import { isCustomerTokenForm, verifyCustomerTokenClaims } from './customer-token.js';
 
 /**
  * Revocation of customer tokens (sign-out, refresh). Tokens are verified
@@ -66,13 +66,13 @@ export async function customerSessionOf(ctx: Context, options: { key: Buffer; re
  * Refuses a revoked customer token with 401 on every route of a router, before
  * any handler or idempotency replay runs: for services that verify customer
  * tokens offline on their own (cart, checkout). Bearer tokens that are not
- * customer tokens (`v1.` prefix) pass without a Redis round trip, so admin and
+ * customer tokens (`v1.`/`v2.` prefix) pass without a Redis round trip, so admin and
  * service calls do not depend on Redis here.
  */
 export function refuseRevokedCustomerTokens(redis: Redis): Middleware {
   return async function refuseRevokedCustomerTokensMiddleware(ctx: Context, next: Next) {
     const token = bearerToken(ctx);
-    if (token.startsWith('v1.') && (await isCustomerTokenRevoked(redis, token))) throw unauthorized('The customer token is invalid, expired or signed out');
+    if (isCustomerTokenForm(token) && (await isCustomerTokenRevoked(redis, token))) throw unauthorized('The customer token is invalid, expired or signed out');
     await next();
   };
 }

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import { verifyCustomerToken } from '../customer-token.js';
+import { isCustomerTokenForm, verifyCustomerToken } from '../customer-token.js';
 
 /**
  * A set of CIDR ranges (`10.0.0.0/8`, `::1`, `2001:db8::/32`) matched with
@@ -84,7 +84,7 @@ const sha = (text: string) => createHash('sha256').update(text).digest('base64ur
  */
 export function deriveClientKey(ctx: Context, ip: string, customerKey: Buffer | undefined, nowMs: number): string {
   const authorization = ctx.get('authorization');
-  if (customerKey && authorization.startsWith('Bearer v1.')) {
+  if (customerKey && authorization.startsWith('Bearer ') && isCustomerTokenForm(authorization.slice(7).trim())) {
     const customerId = verifyCustomerToken(customerKey, authorization.slice(7).trim(), nowMs);
     if (customerId) return `cust:${customerId}`;
   }
