@@ -15,12 +15,13 @@ import { checkCartLimits, checkCustomerLimit, checkGuestLimit } from './limits.j
  * The product is fetched once the cart is known to exist (an unknown cart is a
  * 404 before an unknown product is a 422), inside the lock: the caller need not
  * read the cart first, which saves a read (a scan on FerretDB, see models.ts).
+ * `clientKey` identifies a guest's client for `per_client` limited products;
+ * without it the cart itself is the client. `opKey` is the request's
+ * Idempotency-Key, if any: a second run of the same key changes nothing (mutateCart).
  */
-/** `clientKey` identifies a guest's client for `per_client` limited products; without it the cart itself is the client. */
-/** `opKey`: the request's Idempotency-Key, if any: a second run of the same key changes nothing (mutateCart). */
 export async function addLine(deps: CartDeps, cartId: string, productId: string, quantity: number, clientKey?: string, opKey?: string): Promise<{ cart: CartDoc; product: Product }> {
   // A doorbuster that just sold out: answered before the cart's lock and read (sold-out.ts).
-  const known = deps.config.CART_SOLD_OUT_MEMO_MS > 0 ? await deps.clients.peekProduct(productId) : null;
+  const known = deps.soldOut.any() ? await deps.clients.peekProduct(productId) : null;
   if (known?.limitedQuantity && deps.soldOut.isSoldOut(known.sku)) throw insufficient(known.sku, quantity, 0);
   let fetched: Product | undefined;
   const cart = await mutateCart(deps, cartId, async (cart) => {

@@ -15,6 +15,8 @@ export interface SoldOutMemo {
   /** Inventory gave units of `sku`: forget any earlier "none left". */
   forget(sku: string): void;
   isSoldOut(sku: string): boolean;
+  /** True while any SKU is remembered (adds of other products then skip the product lookup this check needs). */
+  any(): boolean;
 }
 
 export function createSoldOutMemo(clock: Clock, ttlMs: number): SoldOutMemo {
@@ -26,6 +28,9 @@ export function createSoldOutMemo(clock: Clock, ttlMs: number): SoldOutMemo {
     },
     forget(sku) {
       until.delete(sku);
+    },
+    any() {
+      return until.size > 0;
     },
     isSoldOut(sku) {
       const end = until.get(sku);
