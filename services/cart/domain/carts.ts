@@ -160,8 +160,8 @@ const unsaved = new WeakMap<CartDoc, Array<() => Promise<unknown>>>();
  * Runs `work` (changes to `cart`, then its save). If it fails, every hold change it made is undone:
  * a hold reserved for a line that was never saved is released, a resized one goes back to the
  * line's saved quantity. Cart and inventory then agree on every hold id and its units, also when a
- * save fails after inventory said yes (found by a race test on a loaded machine: a hold left larger
- * than its line counted phantom units against the customer's cap).
+ * save fails after inventory said yes (a gap found while tracing the doorbuster's orphaned holds:
+ * such a hold would count units for a line that does not exist until it expires).
  */
 async function undoUnlessSaved<T>(cart: CartDoc, work: () => Promise<T>): Promise<T> {
   const undo: Array<() => Promise<unknown>> = [];
