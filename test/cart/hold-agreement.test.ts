@@ -1,8 +1,10 @@
-import { test, before, after } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { ManualClock } from '../../services/kit/index.js';
+import { anonCartId } from '../../services/cart/domain/carts.js';
+import type { Clients } from '../../services/cart/clients.js';
 import type { Product } from '../helpers/catalog.js';
 import { uniqueName } from '../helpers/env.js';
 import { admin, inventoryCalls } from '../inventory/helpers.js';
@@ -12,6 +14,7 @@ const dbName = uniqueName(import.meta.url);
 const clock = new ManualClock(Date.now());
 let stack: CartStack;
 let slow: Product;
+let lamp: Product;
 const { api: invApi, stock, check } = inventoryCalls(() => stack.inv);
 const api = () => request(stack.cart.app.callback());
 async function newCart(): Promise<string> {
@@ -25,6 +28,8 @@ before(async () => {
   stack = await startCartStack({ dbName, clock });
   slow = await stack.catalog.createProduct({ sku: 'SLOW-1', slug: 'slow-limited', name: 'Drone', price: { amount: 4999, currency: 'EUR' }, limitedQuantity: true, maxPerOrder: 1 });
   assert.equal((await invApi().put('/api/inventory/stock/SLOW-1').set(admin).send({ onHand: 5 })).status, 201);
+  lamp = await stack.catalog.createProduct({ sku: 'UNDO-1', slug: 'undo-lamp', name: 'Lamp', price: { amount: 2500, currency: 'EUR' }, limitedQuantity: true, maxPerOrder: 5 });
+  assert.equal((await invApi().put('/api/inventory/stock/UNDO-1').set(admin).send({ onHand: 5 })).status, 201);
 });
 after(() => stack.close());
 
@@ -46,4 +51,52 @@ test('when the cart gives up on a reserve that inventory is still working on, th
   assert.deepEqual((await api().get('/api/cart/cart').set('x-cart-token', token)).body.lines, []);
   assert.equal((await add(await newCart(), slow.id)).status, 201);
   assert.equal((await check()).ok, true);
+});
+
+/**
+ * Lets the next call of `method` reach inventory, then writes the cart behind the request's back
+ * (what a second writer does when the first one's lock lease ran out), so the request's save fails.
+ */
+function interfereAfter(method: 'reserve' | 'modifyHold', cartId: string): void {
+  const clients = stack.cart.deps.clients as unknown as Record<keyof Clients, (...args: unknown[]) => Promise<unknown>>;
+  const real = clients[method];
+  clients[method] = async (...args: unknown[]) => {
+    clients[method] = real;
+    const result = await real(...args);
+    await stack.cart.models.Cart.updateOne({ _id: cartId }, { $inc: { version: 1 } });
+    return result;
+  };
+}
+
+const holdsOfSku = async () => Object.entries((await stack.inv.models.Stock.findById('UNDO-1').lean())?.holds ?? {});
+
+describe('a cart that is not saved gives back what inventory granted for it', () => {
+  test('when the save fails after a new hold was reserved, then the hold is released: no units are held for a line that does not exist', async () => {
+    const token = await newCart();
+    interfereAfter('reserve', anonCartId(token));
+    const res = await api().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId: lamp.id, quantity: 2 });
+    assert.equal(res.status, 409);
+    assert.equal(res.body.type, 'urn:problem:cart_changed');
+    assert.deepEqual((await api().get('/api/cart/cart').set('x-cart-token', token)).body.lines, []);
+    assert.deepEqual(await holdsOfSku(), []);
+    const s = await stock('UNDO-1');
+    assert.deepEqual([s.available, s.reserved], [5, 0]);
+    // The shopper's retry gets the units.
+    assert.equal((await api().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId: lamp.id, quantity: 2 })).status, 201);
+    assert.deepEqual((await holdsOfSku()).map(([, units]) => units), [2]);
+  });
+
+  test('when the save fails after a hold was resized, then the hold goes back to the saved line\'s units', async () => {
+    const token = await newCart();
+    assert.equal((await api().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId: lamp.id, quantity: 1 })).status, 201);
+    const before = await stock('UNDO-1');
+    interfereAfter('modifyHold', anonCartId(token));
+    const res = await api().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId: lamp.id, quantity: 1 });
+    assert.equal(res.status, 409);
+    const cart = (await api().get('/api/cart/cart').set('x-cart-token', token)).body;
+    assert.equal(cart.lines[0].quantity, 1);
+    const after = await stock('UNDO-1');
+    assert.deepEqual([after.available, after.reserved], [before.available, before.reserved]);
+    assert.equal((await check()).ok, true);
+  });
 });

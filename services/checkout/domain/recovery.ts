@@ -23,12 +23,11 @@ export interface RecoveryOptions {
   batch?: number;
 }
 
-/** Orders whose flow has not finished: not yet paid or failed, or paid with the cart not emptied, or failed and not compensated. */
-export const UNFINISHED: ReadonlyArray<Record<string, unknown>> = [
-  { status: 'pending' },
-  ...['paid', 'fulfilling', 'shipped'].map((status) => ({ status, cartCleared: false })),
-  ...['payment_failed', 'cancelled'].map((status) => ({ status, compensated: false })),
-];
+type OrderFilter = Record<string, unknown>;
+/** Orders not settled: not yet paid or failed, or failed with their units not given back. */
+const UNSETTLED: readonly OrderFilter[] = [{ status: 'pending' }, ...['payment_failed', 'cancelled'].map((status) => ({ status, compensated: false }))];
+/** Orders whose flow has not finished: the unsettled ones, and paid ones whose cart was not emptied yet. */
+export const UNFINISHED: readonly OrderFilter[] = [...UNSETTLED, ...['paid', 'fulfilling', 'shipped'].map((status) => ({ status, cartCleared: false }))];
 
 /** One recovery pass; returns how many orders it acted on. */
 export async function recoverOrders(deps: CheckoutDeps, options: RecoveryOptions): Promise<number> {
@@ -75,11 +74,7 @@ async function recoverOne(deps: CheckoutDeps, order: OrderDoc): Promise<OrderDoc
  */
 export async function countStuckOrders(deps: Pick<CheckoutDeps, 'models' | 'clock'>, olderThanMs: number): Promise<number> {
   const createdAt = { $lte: new Date(deps.clock.now() - olderThanMs) };
-  const counts = await Promise.all([
-    deps.models.Order.countDocuments({ status: 'pending', createdAt }),
-    deps.models.Order.countDocuments({ status: 'payment_failed', compensated: false, createdAt }),
-    deps.models.Order.countDocuments({ status: 'cancelled', compensated: false, createdAt }),
-  ]);
+  const counts = await Promise.all(UNSETTLED.map((filter) => deps.models.Order.countDocuments({ ...filter, createdAt })));
   return counts.reduce((sum, n) => sum + n, 0);
 }
 
