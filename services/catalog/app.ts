@@ -7,6 +7,7 @@ import { cacheControlOf, createCatalogRouter } from './routes.js';
 import { catalogFastPath } from './fast-path.js';
 import { catalogApiDoc } from './openapi.js';
 import { createAvailabilitySource, isLimitedProduct, type AvailabilitySource } from './availability.js';
+import { CatalogIndex } from './catalog-index.js';
 
 export interface CatalogDeps {
   config: CatalogConfig;
@@ -28,6 +29,8 @@ export interface CatalogApp {
   cache: SharedCache<unknown>;
   /** main.ts closes it; undefined when no inventory is configured. */
   availability: AvailabilitySource | undefined;
+  /** The in-memory list index; main.ts starts and stops it. Undefined with CATALOG_INDEX=off. */
+  index: CatalogIndex | undefined;
 }
 
 /** Builds the catalog's Koa app and its cache from dependencies; no listening, no connecting. */
@@ -60,11 +63,15 @@ export function createCatalogApp(deps: CatalogDeps): CatalogApp {
     cors: config,
     edge: { config, redis: deps.redis },
   });
-  const router = createCatalogRouter({ config, models: deps.models, cache, availability });
+  const index =
+    config.CATALOG_INDEX === 'on'
+      ? new CatalogIndex({ models: deps.models, redis: deps.redis, subscriber: deps.subscriber, name: deps.cacheName ?? 'catalog', logger: logger.child({ module: 'index' }), metrics, refreshMs: config.CATALOG_INDEX_REFRESH_MS, checkMs: config.CATALOG_INDEX_CHECK_MS })
+      : undefined;
+  const router = createCatalogRouter({ config, models: deps.models, cache, availability, index });
   catalogApiDoc().serve(router);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
-  return { app, cache, availability };
+  return { app, cache, availability, index };
 }
 
 /**

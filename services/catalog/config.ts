@@ -17,6 +17,12 @@ export const catalogConfigShape = {
   CATALOG_CACHE_MAX_ENTRIES: z.coerce.number().int().min(100).default(20_000),
   /** `Cache-Control: max-age` for browsers and CDNs. */
   CATALOG_HTTP_MAX_AGE_S: z.coerce.number().int().min(0).default(30),
+  /** Lists and product reads from an in-memory index of all products (catalog-index.ts); `off` = from the database. */
+  CATALOG_INDEX: z.enum(['on', 'off']).default('on'),
+  /** The index reads every product again this often (catches writes that did not go through the API). */
+  CATALOG_INDEX_REFRESH_MS: z.coerce.number().int().min(10_000).default(900_000),
+  /** How often a replica checks that it has seen every change message (a lost one means a full load). */
+  CATALOG_INDEX_CHECK_MS: z.coerce.number().int().min(100).default(5_000),
   /** Inventory, for availability of limited products on catalog reads; unset = no availability. */
   INVENTORY_URL: z.string().url().optional(),
   /** Inventory's INTERNAL_TOKEN (a service token, not the admin token); needed with INVENTORY_URL. */

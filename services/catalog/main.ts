@@ -15,8 +15,9 @@ const models = await createCatalogModels(connection);
 
 addCatalogChecks(health, connection, redis);
 
-const { app, cache, availability } = createCatalogApp({ config, logger, metrics, health, models, redis, subscriber });
+const { app, cache, availability, index } = createCatalogApp({ config, logger, metrics, health, models, redis, subscriber });
 await cache.start();
+await index?.start();
 
 await serveWithConfig(config, {
   app,
@@ -24,6 +25,7 @@ await serveWithConfig(config, {
   health,
   closers: [
     { name: 'cache', close: () => cache.stop() },
+    { name: 'index', close: () => index?.stop() ?? Promise.resolve() },
     { name: 'availability', close: () => availability?.close() ?? Promise.resolve() },
     { name: 'redis', close: () => Promise.all([redis.quit(), subscriber.quit()]) },
     { name: 'mongo', close: () => connection.close() },

@@ -6,8 +6,9 @@ import type { CatalogConfig } from './config.js';
 import type { CatalogModels } from './models.js';
 import { withAvailability, type AvailabilitySource } from './availability.js';
 import { bulkImportSchema, categoryInputSchema, idOrSlugSchema, listQuerySchema, productInputSchema, productPatchSchema } from './domain/schemas.js';
-import { bulkImport, createProduct, deleteProduct, getProduct, listProducts, updateProduct } from './domain/products.js';
+import { bulkImport, createProduct, deleteProduct, getProduct, listProducts, updateProduct, type Written } from './domain/products.js';
 import { createCategory, deleteCategory, listCategories, putCategory } from './domain/categories.js';
+import type { CatalogIndex } from './catalog-index.js';
 
 export interface CatalogRouteDeps {
   config: Pick<CatalogConfig, 'ADMIN_TOKEN' | 'ADMIN_TOKEN_SHA256' | 'CATALOG_HTTP_MAX_AGE_S' | 'CATALOG_CACHE_REVALIDATE_MS' | 'CATALOG_CACHE_STALE_IF_ERROR_MS'>;
@@ -15,6 +16,8 @@ export interface CatalogRouteDeps {
   cache: SharedCache<unknown>;
   /** Availability of limited products from inventory; absent = none shown. */
   availability?: AvailabilitySource;
+  /** The in-memory list index (catalog-index.ts); absent = every page from the database (CATALOG_INDEX=off). */
+  index?: CatalogIndex;
 }
 
 /**
@@ -74,7 +77,9 @@ export function createCatalogRouter(deps: CatalogRouteDeps): Router {
     if (live) sendCached(ctx, live, liveCacheControl);
     else sendCached(ctx, result, cacheControl);
   };
-  const written = async (ctx: Context, status: number, body: unknown) => {
+  const written = async (ctx: Context, status: number, body: unknown, change?: Omit<Written<unknown>, 'result'>) => {
+    // The index hears of the change before the response cache is invalidated (catalog-index.ts says why).
+    if (change) await deps.index?.changed(change);
     await cache.invalidateAll();
     ctx.set('cache-control', 'no-store');
     ctx.status = status;
@@ -83,13 +88,13 @@ export function createCatalogRouter(deps: CatalogRouteDeps): Router {
 
   router.get('/products', async (ctx) => {
     const query = validate(listQuerySchema, ctx.query, 'query');
-    const result = await cached(cache, `l:${canonical(query)}`, () => listProducts(models, query));
+    const result = await cached(cache, `l:${canonical(query)}`, async () => deps.index?.list(query) ?? listProducts(models, query));
     await sendWithAvailability(ctx, result);
   });
 
   router.get('/products/:idOrSlug', async (ctx) => {
     const { idOrSlug } = validate(idOrSlugSchema, ctx.params, 'params');
-    const result = await cached(cache, `p:${idOrSlug}`, () => getProduct(models, idOrSlug));
+    const result = await cached(cache, `p:${idOrSlug}`, async () => deps.index?.get(idOrSlug) ?? getProduct(models, idOrSlug));
     if (result.value === null) throw notFound(`product ${idOrSlug} does not exist`);
     await sendWithAvailability(ctx, result);
   });
@@ -101,25 +106,29 @@ export function createCatalogRouter(deps: CatalogRouteDeps): Router {
 
   router.post('/products/bulk', admin, async (ctx) => {
     const { products } = validate(bulkImportSchema, ctx.request.body, 'body');
-    await written(ctx, 200, await bulkImport(models, products));
+    const { result, upserts } = await bulkImport(models, products);
+    await written(ctx, 200, result, { upserts });
   });
   router.post('/products', admin, async (ctx) => {
     const input = validate(productInputSchema, ctx.request.body, 'body');
-    const product = await createProduct(models, input);
+    const { result: product, upserts } = await createProduct(models, input);
     ctx.set('location', `/api/catalog/products/${product.id}`);
-    await written(ctx, 201, product);
+    await written(ctx, 201, product, { upserts });
   });
   router.put('/products/:id', admin, async (ctx) => {
     const input = validate(productInputSchema, ctx.request.body, 'body');
-    await written(ctx, 200, await updateProduct(models, ctx.params.id ?? '', input));
+    const { result, upserts } = await updateProduct(models, ctx.params.id ?? '', input);
+    await written(ctx, 200, result, { upserts });
   });
   router.patch('/products/:id', admin, async (ctx) => {
     const input = validate(productPatchSchema, ctx.request.body, 'body');
-    await written(ctx, 200, await updateProduct(models, ctx.params.id ?? '', input));
+    const { result, upserts } = await updateProduct(models, ctx.params.id ?? '', input);
+    await written(ctx, 200, result, { upserts });
   });
   router.delete('/products/:id', admin, async (ctx) => {
-    await deleteProduct(models, ctx.params.id ?? '');
-    await written(ctx, 204, undefined);
+    const id = ctx.params.id ?? '';
+    await deleteProduct(models, id);
+    await written(ctx, 204, undefined, { upserts: [], deletes: [id] });
   });
 
   router.post('/categories', admin, async (ctx) => {

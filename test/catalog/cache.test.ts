@@ -21,9 +21,10 @@ describe('catalog cache across two replicas', () => {
   const dbName = uniqueName(import.meta.url);
   let a: CatalogUnderTest;
   let b: CatalogUnderTest;
+  // These tests count the cache's loads from the database: the in-memory list index (test/catalog/index.test.ts) is off.
   before(async () => {
-    a = await startCatalog({ dbName });
-    b = await startCatalog({ dbName });
+    a = await startCatalog({ dbName, env: { CATALOG_INDEX: 'off' } });
+    b = await startCatalog({ dbName, env: { CATALOG_INDEX: 'off' } });
   });
   after(async () => {
     await b.close();
@@ -115,8 +116,8 @@ describe('SharedCache single flight', () => {
 describe('catalog while its database is down', () => {
   test('when FerretDB stops, then cached products and lists are served stale, uncached ones get 503, and readiness stays up', async () => {
     const ferret = await startOwnFerretdb('stale');
-    // Freshness 0: every read goes to the database, so what we see while it is down is stale-if-error.
-    const catalog = await startCatalog({ dbName: 'stale', mongoUri: ferret.uri, env: { CATALOG_CACHE_FRESH_MS: '0', CATALOG_CACHE_REVALIDATE_MS: '0' } });
+    // Freshness 0 and no in-memory index: every read goes to the database, so what we see while it is down is stale-if-error.
+    const catalog = await startCatalog({ dbName: 'stale', mongoUri: ferret.uri, env: { CATALOG_CACHE_FRESH_MS: '0', CATALOG_CACHE_REVALIDATE_MS: '0', CATALOG_INDEX: 'off' } });
     try {
       const created = await catalog.createProduct(product(5));
       const server = request(catalog.app.callback());

@@ -18,6 +18,8 @@ export interface CatalogUnderTest {
   app: ReturnType<typeof createCatalogApp>['app'];
   models: CatalogModels;
   cache: ReturnType<typeof createCatalogApp>['cache'];
+  /** The in-memory list index (undefined with CATALOG_INDEX=off). */
+  index: ReturnType<typeof createCatalogApp>['index'];
   connection: Connection;
   health: Health;
   /** Creates a product through the admin API. */
@@ -41,9 +43,11 @@ export async function startCatalog(options: { dbName: string; env?: Record<strin
   const redis = await connectRedis(createRedis(redisUrl, logger));
   const subscriber = await connectRedis(createRedis(redisUrl, logger, { enableOfflineQueue: true, commandTimeout: undefined }));
   const models = await createCatalogModels(connection);
-  const { app, cache, availability } = createCatalogApp({ config, logger, metrics, health, models, redis, subscriber, cacheName: options.dbName });
+  const { app, cache, availability, index } = createCatalogApp({ config, logger, metrics, health, models, redis, subscriber, cacheName: options.dbName });
   addCatalogChecks(health, connection, redis);
   await cache.start();
+  await index?.start();
+  await index?.ready();
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -53,6 +57,7 @@ export async function startCatalog(options: { dbName: string; env?: Record<strin
     app,
     models,
     cache,
+    index,
     connection,
     health,
     async createProduct(input) {
@@ -68,6 +73,7 @@ export async function startCatalog(options: { dbName: string; env?: Record<strin
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await cache.stop();
+      await index?.stop();
       await availability?.close();
       health.close();
       await Promise.all([redis.quit(), subscriber.quit()]);

@@ -111,10 +111,17 @@ export async function listProducts(models: CatalogModels, query: ListQuery): Pro
   return { items, nextCursor, total: await models.Product.countDocuments(filtersOnly) };
 }
 
-export async function createProduct(models: CatalogModels, input: ProductInput): Promise<Product> {
+/** What a write stored: the documents as they are now in MongoDB, and the ids it deleted (for the list index). */
+export interface Written<T> {
+  result: T;
+  upserts: Lean[];
+  deletes?: string[];
+}
+
+export async function createProduct(models: CatalogModels, input: ProductInput): Promise<Written<Product>> {
   try {
-    const doc = await models.Product.create(withSearchTerms(input));
-    return toProduct(doc.toObject());
+    const doc = (await models.Product.create(withSearchTerms(input))).toObject();
+    return { result: toProduct(doc), upserts: [doc] };
   } catch (error) {
     rethrowDuplicate(error);
   }
@@ -126,13 +133,13 @@ function requireId(id: string): string {
 }
 
 /** Replaces (PUT) or patches (PATCH) a product by id. */
-export async function updateProduct(models: CatalogModels, id: string, input: Partial<ProductInput>): Promise<Product> {
+export async function updateProduct(models: CatalogModels, id: string, input: Partial<ProductInput>): Promise<Written<Product>> {
   const current = await models.Product.findById(requireId(id)).lean();
   if (!current) throw notFound(`product ${id} does not exist`);
   try {
     const doc = await models.Product.findByIdAndUpdate(id, { $set: withSearchTerms(input, current) }, { new: true, runValidators: true }).lean();
     if (!doc) throw notFound(`product ${id} does not exist`);
-    return toProduct(doc);
+    return { result: toProduct(doc), upserts: [doc] };
   } catch (error) {
     rethrowDuplicate(error);
   }
@@ -153,7 +160,7 @@ const differs = (input: ProductInput, doc: Lean) => INPUT_FIELDS.some((f) => JSO
  * rather than by SKU matters on FerretDB's SQLite backend, which pushes only
  * _id filters down to an index.
  */
-export async function bulkImport(models: CatalogModels, inputs: ProductInput[]): Promise<{ inserted: number; updated: number; unchanged: number }> {
+export async function bulkImport(models: CatalogModels, inputs: ProductInput[]): Promise<Written<{ inserted: number; updated: number; unchanged: number }>> {
   const seen = new Set<string>();
   inputs.forEach((p, i) => {
     if (seen.has(p.sku)) throw badRequest(`duplicate sku ${p.sku} in the batch`, [{ field: `body.products.${i}.sku`, message: 'appears twice in this batch' }]);
@@ -162,16 +169,24 @@ export async function bulkImport(models: CatalogModels, inputs: ProductInput[]):
   const existing = new Map((await models.Product.find({ sku: { $in: [...seen] } }).lean()).map((doc) => [doc.sku, doc as Lean]));
   const fresh = inputs.filter((p) => !existing.has(p.sku));
   const changed = inputs.filter((p) => existing.has(p.sku) && differs(p, existing.get(p.sku) as Lean));
+  const upserts: Lean[] = [];
   try {
-    if (fresh.length > 0) await models.Product.insertMany(fresh.map((p) => withSearchTerms(p)), { ordered: false });
+    if (fresh.length > 0) {
+      const docs = await models.Product.insertMany(fresh.map((p) => withSearchTerms(p)), { ordered: false });
+      upserts.push(...docs.map((doc) => doc.toObject()));
+    }
     if (changed.length > 0) {
+      // updatedAt is set here, not by mongoose, so the list index gets exactly what MongoDB stores without reading it back.
+      const updatedAt = new Date();
+      const sets = changed.map((p) => ({ doc: existing.get(p.sku) as Lean, set: { ...withSearchTerms(p), updatedAt } }));
       await models.Product.bulkWrite(
-        changed.map((p) => ({ updateOne: { filter: { _id: (existing.get(p.sku) as Lean)._id }, update: { $set: withSearchTerms(p) } } })),
+        sets.map(({ doc, set }) => ({ updateOne: { filter: { _id: doc._id }, update: { $set: set }, timestamps: false } })),
         { ordered: false },
       );
+      upserts.push(...sets.map(({ doc, set }) => ({ ...doc, ...set })));
     }
   } catch (error) {
     rethrowDuplicate(error);
   }
-  return { inserted: fresh.length, updated: changed.length, unchanged: inputs.length - fresh.length - changed.length };
+  return { result: { inserted: fresh.length, updated: changed.length, unchanged: inputs.length - fresh.length - changed.length }, upserts };
 }

@@ -1,0 +1,226 @@
+/**
+ * Keeps this replica's ProductIndex (domain/product-index.ts) in step with
+ * MongoDB and with the other replicas.
+ *
+ * - At start, and every CATALOG_INDEX_REFRESH_MS, it reads every product
+ *   (streamed, in batches) into a new index and swaps it in. Until the first
+ *   load ends, pages come from the database as before.
+ * - A write through this replica's API is applied here at once (so a client
+ *   reads its own write) and published on Redis with the written documents,
+ *   together with an increment of a change counter (MULTI: both or neither).
+ *   Other replicas apply the documents as they arrive: no database read. The
+ *   routes publish before they invalidate the response cache, and a replica
+ *   handles the two messages in that order, so it does not cache a page of the
+ *   old products under the new cache generation.
+ * - Pub/sub loses messages (a reconnect, a Redis failover). Every
+ *   CATALOG_INDEX_CHECK_MS a replica compares the counter with the messages it
+ *   received; a difference means one was lost, and it loads everything again.
+ *   A write whose message could not be published (Redis down) is owed: the
+ *   writer publishes a "reload" notice as soon as Redis answers again.
+ * - Writes that bypass the API (a script writing to MongoDB directly) show up
+ *   at the next periodic load.
+ *
+ * Metrics: catalog_index_products (gauge), catalog_index_loads_total{reason},
+ * catalog_index_reads_total{source="index"|"database"}.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger, Metrics, Redis } from '../kit/index.js';
+import type { CatalogModels } from './models.js';
+import { ProductIndex } from './domain/product-index.js';
+import type { ListQuery } from './domain/schemas.js';
+import type { Product, ProductPage } from './domain/products.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Lean = Record<string, any>;
+
+export interface CatalogIndexOptions {
+  models: CatalogModels;
+  redis: Redis;
+  /** The catalog's pub/sub connection (shared with the response cache). */
+  subscriber: Redis;
+  /** Redis namespace; tests use one per file. */
+  name: string;
+  logger: Logger;
+  metrics: Metrics;
+  refreshMs: number;
+  checkMs: number;
+}
+
+interface Message {
+  from: string;
+  upserts?: Lean[];
+  deletes?: string[];
+  reload?: boolean;
+}
+
+type LoadReason = 'start' | 'periodic' | 'lost_message' | 'notice';
+
+export class CatalogIndex {
+  private index: ProductIndex | undefined;
+  private readonly me = randomUUID();
+  private readonly channel: string;
+  private readonly counterKey: string;
+  /** Counter value at the last check, and messages received since. */
+  private counted: number | undefined;
+  private received = 0;
+  private loading: Promise<void> | undefined;
+  private reloadAgain: LoadReason | undefined;
+  /** Messages that arrived while a load was running, applied again on top of it. */
+  private duringLoad: Message[] = [];
+  private owedNotice = false;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly loads;
+  private readonly reads;
+  private readonly size;
+
+  constructor(private readonly options: CatalogIndexOptions) {
+    this.channel = `${options.name}:index:changes`;
+    this.counterKey = `${options.name}:index:counter`;
+    this.loads = options.metrics.counter('catalog_index_loads_total', 'Full loads of the in-memory product index, by reason', ['reason']);
+    this.reads = options.metrics.counter('catalog_index_reads_total', 'Product lists and reads by where they were answered from', ['source']);
+    this.size = options.metrics.gauge('catalog_index_products', 'Products in this replica\'s in-memory index (0 until loaded)');
+  }
+
+  /** Subscribes, then loads in the background; resolves before the load ends. */
+  async start(): Promise<void> {
+    const { subscriber, logger } = this.options;
+    subscriber.on('message', (channel: string, raw: string) => {
+      if (channel !== this.channel) return;
+      this.received += 1;
+      try {
+        this.onMessage(JSON.parse(raw) as Message);
+      } catch (error) {
+        logger.warn({ err: error }, 'catalog index: unreadable change message, loading everything');
+        this.load('lost_message');
+      }
+    });
+    await subscriber.subscribe(this.channel);
+    this.counted = await this.readCounter().catch(() => undefined);
+    this.load('start');
+    const every = (ms: number, run: () => Promise<void> | void) => {
+      const timer = setInterval(() => void Promise.resolve(run()).catch((error) => logger.warn({ err: error }, 'catalog index: background step failed')), ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.options.checkMs, () => this.check());
+    every(this.options.refreshMs, () => this.load('periodic'));
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await this.loading?.catch(() => undefined);
+  }
+
+  /** Resolves when the current load (if any) has ended; for tests and the bench. */
+  async ready(): Promise<boolean> {
+    while (this.loading) await this.loading.catch(() => undefined);
+    return this.index !== undefined;
+  }
+
+  /** A page from memory, or undefined while the index is not loaded (the caller asks the database). */
+  list(query: ListQuery): ProductPage | undefined {
+    const page = this.index?.list(query);
+    this.reads.inc({ source: page ? 'index' : 'database' });
+    return page;
+  }
+
+  /** A product from memory; undefined when not held (new on another replica a moment ago, or no such product). */
+  get(idOrSlug: string): Product | undefined {
+    const product = this.index?.get(idOrSlug);
+    this.reads.inc({ source: product ? 'index' : 'database' });
+    return product;
+  }
+
+  /**
+   * Applies a write made through this replica's API, then tells the other
+   * replicas. Never throws: the write is in MongoDB already.
+   */
+  async changed(change: { upserts?: Lean[]; deletes?: string[] }): Promise<void> {
+    const message: Message = { from: this.me, ...change };
+    this.apply(message);
+    if (this.loading) this.duringLoad.push(message);
+    try {
+      await this.options.redis.multi().incr(this.counterKey).publish(this.channel, JSON.stringify(message)).exec();
+    } catch (error) {
+      this.owedNotice = true;
+      this.options.logger.warn({ err: error }, 'catalog index: change not published; other replicas reload when redis answers');
+    }
+  }
+
+  private onMessage(message: Message): void {
+    if (message.from === this.me) return;
+    if (message.reload) {
+      this.load('notice');
+      return;
+    }
+    this.apply(message);
+    if (this.loading) this.duringLoad.push(message);
+  }
+
+  private apply(message: Message): void {
+    if (!this.index) return;
+    for (const doc of message.upserts ?? []) this.index.upsert(doc);
+    for (const id of message.deletes ?? []) this.index.delete(id);
+    this.size.set(this.index.size);
+  }
+
+  /** Compares the change counter with what arrived; a gap means a lost message. */
+  private async check(): Promise<void> {
+    // A first load that failed (database down at start) is tried again here, not only after refreshMs.
+    if (!this.index && !this.loading) this.load('start');
+    if (this.owedNotice) {
+      await this.options.redis.multi().incr(this.counterKey).publish(this.channel, JSON.stringify({ from: this.me, reload: true } satisfies Message)).exec();
+      this.owedNotice = false;
+    }
+    const counter = await this.readCounter();
+    const expected = (this.counted ?? counter) + this.received;
+    this.counted = counter;
+    this.received = 0;
+    if (counter !== expected) {
+      this.options.logger.warn({ counter, expected }, 'catalog index: change messages were lost, loading everything');
+      this.load('lost_message');
+    }
+  }
+
+  private async readCounter(): Promise<number> {
+    return Number((await this.options.redis.get(this.counterKey)) ?? 0);
+  }
+
+  /** Starts a full load, or queues one more after the running one. */
+  private load(reason: LoadReason): void {
+    if (this.loading) {
+      this.reloadAgain = reason;
+      return;
+    }
+    this.loading = this.loadAll(reason).finally(() => {
+      this.loading = undefined;
+      const again = this.reloadAgain;
+      this.reloadAgain = undefined;
+      if (again) this.load(again);
+    });
+  }
+
+  private async loadAll(reason: LoadReason): Promise<void> {
+    const started = Date.now();
+    this.duringLoad = [];
+    try {
+      const next = new ProductIndex();
+      for await (const doc of this.options.models.Product.find({}).lean().cursor({ batchSize: 1_000 })) next.upsert(doc as Lean);
+      // Writes that landed while the cursor ran: newer versions win in upsert.
+      for (const message of this.duringLoad) {
+        for (const doc of message.upserts ?? []) next.upsert(doc);
+        for (const id of message.deletes ?? []) next.delete(id);
+      }
+      this.index = next;
+      this.size.set(next.size);
+      this.loads.inc({ reason });
+      this.options.logger.info({ reason, products: next.size, ms: Date.now() - started }, 'catalog index loaded');
+    } catch (error) {
+      // The previous index (or the database path) keeps serving; the next check or period tries again.
+      this.options.logger.warn({ err: error, reason }, 'catalog index: load failed');
+    } finally {
+      this.duringLoad = [];
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { startCatalog, type CatalogUnderTest } from '../helpers/catalog.js';
+import { uniqueName } from '../helpers/env.js';
+import { startOwnFerretdb } from '../helpers/ferretdb.js';
+import { connectRedis, createRedis, sleep } from '../../services/kit/index.js';
+import { testLogger, testServers } from '../helpers/env.js';
+import { demoProducts } from '../../scripts/lib/demo-catalog.js';
+import type { ProductInput } from '../../services/catalog/domain/schemas.js';
+
+/** Counts `find` commands a catalog sends to its database. */
+function countFinds(catalog: CatalogUnderTest): { count: () => number } {
+  let finds = 0;
+  catalog.connection.getClient().on('commandStarted', (event) => {
+    if (event.commandName === 'find') finds += 1;
+  });
+  return { count: () => finds };
+}
+
+const admin = (c: CatalogUnderTest) => ({ authorization: `Bearer ${c.adminToken}` });
+
+/** Every page of a list, following nextCursor: the bodies as sent. */
+async function walk(c: CatalogUnderTest, query: string): Promise<Array<{ items: Array<{ id: string }>; nextCursor: string | null; total?: number }>> {
+  const pages = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < 50; i += 1) {
+    const res: request.Response = await request(c.app.callback())
+      .get(`/api/catalog/products?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      .expect(200);
+    pages.push(res.body);
+    cursor = res.body.nextCursor;
+    if (!cursor) break;
+  }
+  return pages;
+}
+
+// Fresh 0: every read runs the loader (index or database), so the response cache cannot hide a difference.
+const NO_CACHE = { CATALOG_CACHE_FRESH_MS: '0', CATALOG_CACHE_REVALIDATE_MS: '0', CATALOG_INDEX_CHECK_MS: '200' };
+
+describe('catalog list index', () => {
+  const dbName = uniqueName(import.meta.url);
+  let a: CatalogUnderTest;
+  let b: CatalogUnderTest;
+  let fromDb: CatalogUnderTest;
+  before(async () => {
+    a = await startCatalog({ dbName, env: NO_CACHE });
+    b = await startCatalog({ dbName, env: NO_CACHE });
+    fromDb = await startCatalog({ dbName, env: { ...NO_CACHE, CATALOG_INDEX: 'off' } });
+    // 60 demo products, plus ties on name and price so the order falls back on the id.
+    const products: ProductInput[] = [
+      ...demoProducts(60, 7),
+      ...[1, 2, 3].map((n) => ({ ...demoProducts(1, 7)[0]!, sku: `TIE-${n}`, slug: `tie-${n}`, name: 'Same Name', price: { amount: 1000, currency: 'EUR' } })),
+    ];
+    await request(a.app.callback()).post('/api/catalog/products/bulk').set(admin(a)).send({ products }).expect(200);
+  });
+  after(async () => {
+    await fromDb.close();
+    await b.close();
+    await a.close();
+  });
+
+  const queries = ['limit=7', 'sort=-name&limit=7', 'sort=price&limit=9', 'sort=-price&limit=9', 'sort=newest&limit=8', 'category=kitchen&sort=price&limit=3', 'q=mug&limit=2', 'q=same+name&sort=-price&limit=1', 'minPrice=5000&maxPrice=30000&sort=name&limit=5&count=true', 'category=toys&q=robot&count=true'];
+  for (const query of queries) {
+    test(`when ${query} is paged through on index replicas, then every page is the database's page, byte for byte`, async () => {
+      const finds = countFinds(b);
+      const [viaIndex, viaDb] = [await walk(b, query), await walk(fromDb, query)];
+      assert.deepEqual(viaIndex, viaDb);
+      assert.ok(viaIndex.flatMap((p) => p.items).length > 0, 'the query matches something');
+      assert.equal(finds.count(), 0, 'the index replica did not ask the database');
+    });
+  }
+
+  test('when a cursor comes from an index replica, then the database path resumes it at the same place (and back)', async () => {
+    const first = (await request(b.app.callback()).get('/api/catalog/products?sort=-price&limit=5').expect(200)).body;
+    const onDb = (await request(fromDb.app.callback()).get(`/api/catalog/products?sort=-price&limit=5&cursor=${first.nextCursor}`).expect(200)).body;
+    const onIndex = (await request(b.app.callback()).get(`/api/catalog/products?sort=-price&limit=5&cursor=${first.nextCursor}`).expect(200)).body;
+    assert.deepEqual(onIndex, onDb);
+    const third = (await request(b.app.callback()).get(`/api/catalog/products?sort=-price&limit=5&cursor=${onDb.nextCursor}`).expect(200)).body;
+    assert.equal(third.items.length, 5);
+    assert.ok(third.items[0].price.amount <= onDb.items[4].price.amount);
+  });
+
+  test('when products are written through replica A, then replica B lists and reads them without asking the database', async () => {
+    const finds = countFinds(b);
+    const created = (await request(a.app.callback()).post('/api/catalog/products').set(admin(a)).send({ sku: 'IDX-NEW', slug: 'idx-new', name: 'Aaaa First Kettle', price: { amount: 1, currency: 'EUR' }, categories: ['kitchen'] }).expect(201)).body;
+    // Pub/sub reaches B in a moment (bounded wait).
+    let first: { id: string } | undefined;
+    for (let i = 0; i < 40 && first?.id !== created.id; i += 1) {
+      first = (await request(b.app.callback()).get('/api/catalog/products?limit=1').expect(200)).body.items[0];
+      if (first?.id !== created.id) await sleep(25);
+    }
+    assert.equal(first?.id, created.id);
+    await request(a.app.callback()).patch(`/api/catalog/products/${created.id}`).set(admin(a)).send({ name: 'Zzzz Last Kettle', price: { amount: 99_999_999, currency: 'EUR' } }).expect(200);
+    let read: { name?: string } = {};
+    for (let i = 0; i < 40 && read.name !== 'Zzzz Last Kettle'; i += 1) {
+      read = (await request(b.app.callback()).get('/api/catalog/products/idx-new').expect(200)).body;
+      if (read.name !== 'Zzzz Last Kettle') await sleep(25);
+    }
+    assert.equal(read.name, 'Zzzz Last Kettle');
+    const top = (await request(b.app.callback()).get('/api/catalog/products?sort=-price&limit=1').expect(200)).body.items[0];
+    assert.equal(top.id, created.id);
+    assert.deepEqual(await walk(b, 'q=kettle&sort=-name'), await walk(fromDb, 'q=kettle&sort=-name'));
+
+    await request(a.app.callback()).delete(`/api/catalog/products/${created.id}`).set(admin(a)).expect(204);
+    let gone = false;
+    for (let i = 0; i < 40 && !gone; i += 1) {
+      gone = !(await request(b.app.callback()).get('/api/catalog/products?sort=-price&limit=1').expect(200)).body.items.some((p: { id: string }) => p.id === created.id);
+      if (!gone) await sleep(25);
+    }
+    assert.ok(gone, 'the deleted product left B\'s lists');
+    assert.equal(finds.count(), 0);
+    // A product B does not hold is looked up in the database (404 here), not refused from memory.
+    await request(b.app.callback()).get('/api/catalog/products/idx-new').expect(404);
+    assert.equal(finds.count(), 1);
+  });
+
+  test('when a change message is lost, then replicas notice the counter moved and load everything again', async () => {
+    // A write that bypasses the API (no message), and a counter bumped as if its message had been sent and lost.
+    await a.models.Product.create({ sku: 'IDX-LOST', slug: 'idx-lost', name: 'Lost Lamp', price: { amount: 3, currency: 'EUR' }, searchTerms: ['lost', 'lamp'] });
+    const redis = await connectRedis(createRedis(testServers().redisUrl, testLogger()));
+    try {
+      await redis.incr(`${dbName}:index:counter`);
+    } finally {
+      await redis.quit();
+    }
+    let found = false;
+    for (let i = 0; i < 100 && !found; i += 1) {
+      found = (await request(b.app.callback()).get('/api/catalog/products?q=lost+lamp').expect(200)).body.items.some((p: { sku: string }) => p.sku === 'IDX-LOST');
+      if (!found) await sleep(50);
+    }
+    assert.ok(found, 'B loaded the product written behind its back');
+    const metrics = (await request(b.app.callback()).get('/metrics').expect(200)).text;
+    assert.match(metrics, /catalog_index_loads_total\{[^}]*reason="lost_message"[^}]*\} [1-9]/);
+    assert.match(metrics, /catalog_index_products\{[^}]*\} 64/);
+  });
+});
+
+describe('catalog list index while the database is down', () => {
+  test('when FerretDB stops, then lists and known products are still answered from memory, and an unknown product is a 503', async () => {
+    const ferret = await startOwnFerretdb('index_down');
+    const catalog = await startCatalog({ dbName: 'index_down', mongoUri: ferret.uri, env: NO_CACHE });
+    try {
+      const created = await catalog.createProduct({ sku: 'DOWN-1', slug: 'down-1', name: 'Down Kettle', price: { amount: 700, currency: 'EUR' } });
+      await ferret.stop();
+      const server = request(catalog.app.callback());
+      const list = await server.get('/api/catalog/products?q=kettle').expect(200);
+      assert.deepEqual(list.body.items.map((p: { id: string }) => p.id), [created.id]);
+      assert.equal((await server.get('/api/catalog/products/down-1').expect(200)).body.id, created.id);
+      await server.get('/api/catalog/products/never-seen').expect(503);
+    } finally {
+      await ferret.dispose();
+      await catalog.close();
+    }
+  });
+});
