@@ -67,6 +67,12 @@ export function createCatalogApp(deps: CatalogDeps): CatalogApp {
     config.CATALOG_INDEX === 'on'
       ? new CatalogIndex({ models: deps.models, redis: deps.redis, subscriber: deps.subscriber, name: deps.cacheName ?? 'catalog', logger: logger.child({ module: 'index' }), metrics, refreshMs: config.CATALOG_INDEX_REFRESH_MS, checkMs: config.CATALOG_INDEX_CHECK_MS })
       : undefined;
+  // Reported in /readyz, never making the replica unready: until it is loaded, the database answers.
+  if (index) {
+    health.addCheck('index', async () => {
+      if (!index.loaded) throw new Error('not loaded yet, pages come from the database');
+    }, { critical: false });
+  }
   const router = createCatalogRouter({ config, models: deps.models, cache, availability, index });
   catalogApiDoc().serve(router);
   app.use(router.routes());

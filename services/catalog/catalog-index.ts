@@ -118,6 +118,11 @@ export class CatalogIndex {
     return this.index !== undefined;
   }
 
+  /** Whether a load has ended (before that, pages come from the database). */
+  get loaded(): boolean {
+    return this.index !== undefined;
+  }
+
   /** A page from memory, or undefined while the index is not loaded (the caller asks the database). */
   list(query: ListQuery): ProductPage | undefined {
     const page = this.index?.list(query);

@@ -133,6 +133,7 @@ describe('catalog list index', () => {
     const metrics = (await request(b.app.callback()).get('/metrics').expect(200)).text;
     assert.match(metrics, /catalog_index_loads_total\{[^}]*reason="lost_message"[^}]*\} [1-9]/);
     assert.match(metrics, /catalog_index_products\{[^}]*\} 64/);
+    assert.equal((await request(b.app.callback()).get('/readyz').expect(200)).body.checks.index, 'ok');
   });
 });
 
