@@ -68,8 +68,11 @@ function cpuSeconds(pid: number | undefined): number | undefined {
 /** BENCH_CPU_PROFILE=1: every server process writes a V8 CPU profile here when it stops; summaries are printed at the end. */
 const profileDir = process.env.BENCH_CPU_PROFILE === '1' ? path.join(repoRoot, 'reports', 'profiles', new Date().toISOString().replace(/[:.]/g, '-')) : undefined;
 
+const logName = (name: string, env: NodeJS.ProcessEnv) => (env.PORT ? `${name}-${env.PORT}.log` : `${name}.log`);
+
 function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const out = fs.openSync(path.join(logDir, `${name}.log`), 'w');
+  // One log per process: several catalogs (or carts) run side by side.
+  const out = fs.openSync(path.join(logDir, logName(name, env)), 'w');
   const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${env.PORT ?? 'x'}.cpuprofile`] : [];
   const child = spawn(process.execPath, [...profiling, '--import', 'tsx', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
   fs.closeSync(out);
@@ -79,7 +82,7 @@ function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv): Chi
 
 async function startService(service: string, port: number, env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
   const child = startProcess(service, ['services/main.ts'], { ...env, SERVICE: service, PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '0' });
-  await waitForPort(port, service, path.join(logDir, `${service}.log`), 60_000, child);
+  await waitForPort(port, service, path.join(logDir, logName(service, { PORT: String(port) })), 60_000, child);
   return { url: `http://127.0.0.1:${port}`, child };
 }
 
