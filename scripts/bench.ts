@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     const bodyFile = path.join(logDir, 'body.json');
     fs.writeFileSync(bodyFile, bodyText);
     const bare = startProcess('bare-koa', ['scripts/lib/bare-koa.ts'], { PORT: String(port(1)), BENCH_BODY_FILE: bodyFile });
-    await waitForPort(port(1), 'bare Koa baseline', path.join(logDir, 'bare-koa.log'), 30_000, bare);
+    await waitForPort(port(1), 'bare Koa baseline', path.join(logDir, logName('bare-koa', { PORT: String(port(1)) })), 30_000, bare);
     const bareUrl = `http://127.0.0.1:${port(1)}/api/catalog/products/x`;
     await autocannon({ url: productUrl, connections, amount: 2_000 });
     await autocannon({ url: bareUrl, connections, amount: 2_000 });
