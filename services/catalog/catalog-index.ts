@@ -4,7 +4,10 @@
  *
  * - At start, and every CATALOG_INDEX_REFRESH_MS, it reads every product
  *   (streamed, in batches) into a new index and swaps it in. Until the first
- *   load ends, pages come from the database as before.
+ *   load ends, pages come from the database as before. Each full read is also
+ *   stored in Redis as a snapshot labelled with the change counter; a replica
+ *   that starts while no write has been counted since loads that instead (a
+ *   restart under load then costs the database nothing).
  * - A write through this replica's API is applied here at once (so a client
  *   reads its own write) and published on Redis with the written documents,
  *   together with an increment of a change counter (MULTI: both or neither).
@@ -17,10 +20,16 @@
  *   received; a difference means one was lost, and it loads everything again.
  *   A write whose message could not be published (Redis down) is owed: the
  *   writer publishes a "reload" notice as soon as Redis answers again.
- * - Writes that bypass the API (a script writing to MongoDB directly) show up
- *   at the next periodic load.
+ * - Writes that bypass the API (a script writing to MongoDB directly, a
+ *   restore from backup) show up at the next periodic load, also in replicas
+ *   started meanwhile (the snapshot is still labelled current). To make every
+ *   replica read the database now: `INCR <name>:index:counter` in Redis (they
+ *   take it for a lost message). A cheaper check of the snapshot against the
+ *   database does not exist on FerretDB: counting the products costs as much
+ *   as reading them.
  *
- * Metrics: catalog_index_products (gauge), catalog_index_loads_total{reason},
+ * Metrics: catalog_index_products (gauge), catalog_index_loads_total{reason}
+ * (`snapshot` for a start from Redis),
  * catalog_index_reads_total{source="index"|"database"}.
  */
 import { randomUUID } from 'node:crypto';
@@ -55,11 +64,15 @@ interface Message {
 
 type LoadReason = 'start' | 'periodic' | 'lost_message' | 'notice';
 
+/** Larger catalogs are not snapshotted in Redis (every replica then reads the database at start). */
+const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
+
 export class CatalogIndex {
   private index: ProductIndex | undefined;
   private readonly me = randomUUID();
   private readonly channel: string;
   private readonly counterKey: string;
+  private readonly snapshotKey: string;
   /** Counter value at the last check, and messages received since. */
   private counted: number | undefined;
   private received = 0;
@@ -76,6 +89,7 @@ export class CatalogIndex {
   constructor(private readonly options: CatalogIndexOptions) {
     this.channel = `${options.name}:index:changes`;
     this.counterKey = `${options.name}:index:counter`;
+    this.snapshotKey = `${options.name}:index:snapshot`;
     this.loads = options.metrics.counter('catalog_index_loads_total', 'Full loads of the in-memory product index, by reason', ['reason']);
     this.reads = options.metrics.counter('catalog_index_reads_total', 'Product lists and reads by where they were answered from', ['source']);
     this.size = options.metrics.gauge('catalog_index_products', 'Products in this replica\'s in-memory index (0 until loaded)');
@@ -192,6 +206,35 @@ export class CatalogIndex {
     return Number((await this.options.redis.get(this.counterKey)) ?? 0);
   }
 
+  /**
+   * The products of the last full read from the database, from Redis, if no
+   * write has been counted since that read began (same counter value); else
+   * undefined. A starting replica then costs the database nothing: FerretDB
+   * takes seconds to read every product (README, "Cold catalog pages").
+   */
+  private async readSnapshot(): Promise<Lean[] | undefined> {
+    try {
+      const [counter, raw] = await this.options.redis.mget(this.counterKey, this.snapshotKey);
+      if (!raw) return undefined;
+      const snapshot = JSON.parse(raw) as { counter: number; docs: Lean[] };
+      return snapshot.counter === Number(counter ?? 0) ? snapshot.docs : undefined;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'catalog index: snapshot unreadable, reading the database');
+      return undefined;
+    }
+  }
+
+  /** Stores what a full read found, with the counter read before it began; skipped past SNAPSHOT_MAX_BYTES. */
+  private async writeSnapshot(counter: number, docs: Lean[]): Promise<void> {
+    try {
+      const json = JSON.stringify({ counter, docs });
+      if (json.length > SNAPSHOT_MAX_BYTES) return;
+      await this.options.redis.set(this.snapshotKey, json, 'EX', Math.ceil((this.options.refreshMs * 2) / 1000));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'catalog index: snapshot not stored');
+    }
+  }
+
   /** Starts a full load, or queues one more after the running one. */
   private load(reason: LoadReason): void {
     if (this.loading) {
@@ -211,7 +254,21 @@ export class CatalogIndex {
     this.duringLoad = [];
     try {
       const next = new ProductIndex();
-      for await (const doc of this.options.models.Product.find({}).lean().cursor({ batchSize: 1_000 })) next.upsert(doc as Lean);
+      const snapshot = reason === 'start' ? await this.readSnapshot() : undefined;
+      let source: LoadReason | 'snapshot' = reason;
+      if (snapshot) {
+        for (const doc of snapshot) next.upsert(doc);
+        source = 'snapshot';
+      } else {
+        // The counter before the read: a snapshot is valid only while no write has been counted since.
+        const counter = await this.readCounter().catch(() => undefined);
+        const docs: Lean[] = [];
+        for await (const doc of this.options.models.Product.find({}).lean().cursor({ batchSize: 1_000 })) {
+          next.upsert(doc as Lean);
+          docs.push(doc as Lean);
+        }
+        if (counter !== undefined) await this.writeSnapshot(counter, docs);
+      }
       // Writes that landed while the cursor ran: newer versions win in upsert.
       for (const message of this.duringLoad) {
         for (const doc of message.upserts ?? []) next.upsert(doc);
@@ -219,8 +276,8 @@ export class CatalogIndex {
       }
       this.index = next;
       this.size.set(next.size);
-      this.loads.inc({ reason });
-      this.options.logger.info({ reason, products: next.size, ms: Date.now() - started }, 'catalog index loaded');
+      this.loads.inc({ reason: source });
+      this.options.logger.info({ reason, source, products: next.size, ms: Date.now() - started }, 'catalog index loaded');
     } catch (error) {
       // The previous index (or the database path) keeps serving; the next check or period tries again.
       this.options.logger.warn({ err: error, reason }, 'catalog index: load failed');

@@ -137,10 +137,55 @@ describe('catalog list index', () => {
   });
 });
 
+describe('catalog list index snapshot', () => {
+  const dbName = uniqueName(import.meta.url).concat('_snap');
+  test('when a replica starts and no write was counted since the last full read, then it loads the Redis snapshot; after a write, the database', async () => {
+    const a = await startCatalog({ dbName, env: NO_CACHE });
+    const fromDb = await startCatalog({ dbName, env: { ...NO_CACHE, CATALOG_INDEX: 'off' } });
+    const started: CatalogUnderTest[] = [];
+    try {
+      await request(a.app.callback()).post('/api/catalog/products/bulk').set(admin(a)).send({ products: demoProducts(40, 11) }).expect(200);
+      // A lost-message reload (the counter bumped by hand) is a full read after the writes: it stores a snapshot at the current counter.
+      const redis = await connectRedis(createRedis(testServers().redisUrl, testLogger()));
+      try {
+        await redis.incr(`${dbName}:index:counter`);
+      } finally {
+        await redis.quit();
+      }
+      const loadsOf = async (c: CatalogUnderTest) => (await request(c.app.callback()).get('/metrics').expect(200)).text;
+      let reloaded = false;
+      for (let i = 0; i < 100 && !reloaded; i += 1) {
+        reloaded = /catalog_index_loads_total\{[^}]*reason="lost_message"[^}]*\} 1/.test(await loadsOf(a));
+        if (!reloaded) await sleep(50);
+      }
+      assert.ok(reloaded, 'A read everything again');
+      await a.index?.ready();
+
+      const fromSnapshot = await startCatalog({ dbName, env: NO_CACHE });
+      started.push(fromSnapshot);
+      assert.match(await loadsOf(fromSnapshot), /catalog_index_loads_total\{[^}]*reason="snapshot"[^}]*\} 1/);
+      assert.deepEqual(await walk(fromSnapshot, 'sort=-price&limit=7'), await walk(fromDb, 'sort=-price&limit=7'));
+
+      await a.createProduct({ sku: 'SNAP-NEW', slug: 'snap-new', name: 'Snapshot Lamp', price: { amount: 5, currency: 'EUR' } });
+      const afterWrite = await startCatalog({ dbName, env: NO_CACHE });
+      started.push(afterWrite);
+      const loads = await loadsOf(afterWrite);
+      assert.match(loads, /catalog_index_loads_total\{[^}]*reason="start"[^}]*\} 1/);
+      assert.doesNotMatch(loads, /reason="snapshot"/);
+      assert.equal((await request(afterWrite.app.callback()).get('/api/catalog/products?sort=price&limit=1').expect(200)).body.items[0].sku, 'SNAP-NEW');
+    } finally {
+      for (const c of started) await c.close();
+      await fromDb.close();
+      await a.close();
+    }
+  });
+});
+
 describe('catalog list index while the database is down', () => {
   test('when FerretDB stops, then lists and known products are still answered from memory, and an unknown product is a 503', async () => {
     const ferret = await startOwnFerretdb('index_down');
-    const catalog = await startCatalog({ dbName: 'index_down', mongoUri: ferret.uri, env: NO_CACHE });
+    // A name of its own per run: the index's Redis keys (counter, snapshot) are named after it.
+    const catalog = await startCatalog({ dbName: uniqueName(import.meta.url), mongoUri: ferret.uri, env: NO_CACHE });
     try {
       const created = await catalog.createProduct({ sku: 'DOWN-1', slug: 'down-1', name: 'Down Kettle', price: { amount: 700, currency: 'EUR' } });
       await ferret.stop();
