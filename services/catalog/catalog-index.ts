@@ -9,15 +9,19 @@
  *   that starts while no write has been counted since loads that instead (a
  *   restart under load then costs the database nothing).
  * - A write through this replica's API is applied here at once (so a client
- *   reads its own write) and published on Redis with the written documents,
- *   together with an increment of a change counter (MULTI: both or neither).
+ *   reads its own write) and published on Redis with the written documents
+ *   and a number from a change counter (one Lua script: INCR, then PUBLISH
+ *   with the new value).
  *   Other replicas apply the documents as they arrive: no database read. The
  *   routes publish before they invalidate the response cache, and a replica
  *   handles the two messages in that order, so it does not cache a page of the
  *   old products under the new cache generation.
- * - Pub/sub loses messages (a reconnect, a Redis failover). Every
- *   CATALOG_INDEX_CHECK_MS a replica compares the counter with the messages it
- *   received; a difference means one was lost, and it loads everything again.
+ * - Pub/sub loses messages (a reconnect, a Redis failover). A replica knows
+ *   up to which number it holds every change (a full load covers what was
+ *   counted before it began reading). Every CATALOG_INDEX_CHECK_MS it reads
+ *   the counter; still behind the same number at the next check (a message is
+ *   not that slow), or a counter that went back (Redis lost its data), means
+ *   a lost message, and it loads everything again.
  *   A write whose message could not be published (Redis down) is owed: the
  *   writer publishes a "reload" notice as soon as Redis answers again.
  * - Writes that bypass the API (a script writing to MongoDB directly, a
@@ -64,6 +68,9 @@ interface Message {
 
 type LoadReason = 'start' | 'periodic' | 'lost_message' | 'notice';
 
+/** INCR the change counter and publish `<new value> <message>`: every message carries its number. */
+const PUBLISH_CHANGE = "local n = redis.call('INCR', KEYS[1]) redis.call('PUBLISH', ARGV[1], n .. ' ' .. ARGV[2]) return n";
+
 /** Larger catalogs are not snapshotted in Redis (every replica then reads the database at start). */
 const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
 
@@ -73,9 +80,12 @@ export class CatalogIndex {
   private readonly channel: string;
   private readonly counterKey: string;
   private readonly snapshotKey: string;
-  /** Counter value at the last check, and messages received since. */
-  private counted: number | undefined;
-  private received = 0;
+  /** Every change numbered up to this is in the index; undefined until a load says from where. */
+  private covered: number | undefined;
+  /** Numbers received above `covered` (a gap below them is a message still on its way, or lost). */
+  private readonly arrived = new Set<number>();
+  /** The counter seen by the last check while behind it. */
+  private suspect: number | undefined;
   private loading: Promise<void> | undefined;
   private reloadAgain: LoadReason | undefined;
   /** Messages that arrived while a load was running, applied again on top of it. */
@@ -100,16 +110,16 @@ export class CatalogIndex {
     const { subscriber, logger } = this.options;
     subscriber.on('message', (channel: string, raw: string) => {
       if (channel !== this.channel) return;
-      this.received += 1;
       try {
-        this.onMessage(JSON.parse(raw) as Message);
+        const space = raw.indexOf(' ');
+        this.arrive(Number(raw.slice(0, space)));
+        this.onMessage(JSON.parse(raw.slice(space + 1)) as Message);
       } catch (error) {
         logger.warn({ err: error }, 'catalog index: unreadable change message, loading everything');
         this.load('lost_message');
       }
     });
     await subscriber.subscribe(this.channel);
-    this.counted = await this.readCounter().catch(() => undefined);
     this.load('start');
     const every = (ms: number, run: () => Promise<void> | void) => {
       const timer = setInterval(() => void Promise.resolve(run()).catch((error) => logger.warn({ err: error }, 'catalog index: background step failed')), ms);
@@ -151,6 +161,27 @@ export class CatalogIndex {
     return product;
   }
 
+  /** A lookup of products by SKU while the index is loaded (bulk imports use it), else undefined. */
+  skuLookup(): ((sku: string) => Product | undefined) | undefined {
+    const index = this.index;
+    return index ? (sku) => index.getBySku(sku) : undefined;
+  }
+
+  /**
+   * After a write of which it is not known what landed (a bulk import that
+   * failed part way): every replica, this one included, reads the database
+   * again. Never throws.
+   */
+  async changedUnknown(): Promise<void> {
+    this.load('notice');
+    try {
+      await this.publish({ from: this.me, reload: true });
+    } catch (error) {
+      this.owedNotice = true;
+      this.options.logger.warn({ err: error }, 'catalog index: reload notice not published; sent when redis answers');
+    }
+  }
+
   /**
    * Applies a write made through this replica's API, then tells the other
    * replicas. Never throws: the write is in MongoDB already.
@@ -160,11 +191,23 @@ export class CatalogIndex {
     this.apply(message);
     if (this.loading) this.duringLoad.push(message);
     try {
-      await this.options.redis.multi().incr(this.counterKey).publish(this.channel, JSON.stringify(message)).exec();
+      await this.publish(message);
     } catch (error) {
       this.owedNotice = true;
       this.options.logger.warn({ err: error }, 'catalog index: change not published; other replicas reload when redis answers');
     }
+  }
+
+  private async publish(message: Message): Promise<void> {
+    await this.options.redis.eval(PUBLISH_CHANGE, 1, this.counterKey, this.channel, JSON.stringify(message));
+  }
+
+  /** Notes change number `n` as received, and moves `covered` over every number now without a gap. */
+  private arrive(n: number): void {
+    if (Number.isSafeInteger(n)) this.arrived.add(n);
+    if (this.covered === undefined) return;
+    for (const m of this.arrived) if (m <= this.covered) this.arrived.delete(m);
+    while (this.arrived.delete(this.covered + 1)) this.covered += 1;
   }
 
   private onMessage(message: Message): void {
@@ -184,22 +227,35 @@ export class CatalogIndex {
     this.size.set(this.index.size);
   }
 
-  /** Compares the change counter with what arrived; a gap means a lost message. */
+  /** Compares the change counter with what this index covers; behind twice at the same mark means a lost message. */
   private async check(): Promise<void> {
     // A first load that failed (database down at start) is tried again here, not only after refreshMs.
     if (!this.index && !this.loading) this.load('start');
     if (this.owedNotice) {
-      await this.options.redis.multi().incr(this.counterKey).publish(this.channel, JSON.stringify({ from: this.me, reload: true } satisfies Message)).exec();
+      await this.publish({ from: this.me, reload: true });
       this.owedNotice = false;
     }
+    if (this.loading) return;
+    // `covered` never passes the counter, unless Redis lost the counter; messages may move it on while we read.
+    const before = this.covered;
     const counter = await this.readCounter();
-    const expected = (this.counted ?? counter) + this.received;
-    this.counted = counter;
-    this.received = 0;
-    if (counter !== expected) {
-      this.options.logger.warn({ counter, expected }, 'catalog index: change messages were lost, loading everything');
-      this.load('lost_message');
+    if (this.loading) return;
+    const covered = before === undefined || counter < before ? undefined : this.covered;
+    if (covered !== undefined && covered >= counter) {
+      this.suspect = undefined;
+      return;
     }
+    if (covered !== undefined && (this.suspect === undefined || covered >= this.suspect)) {
+      // Behind: the messages may still be on their way. Look again at the next check.
+      this.suspect = counter;
+      return;
+    }
+    // Still behind the mark of the last check, or the counter went back (Redis lost it), or no load could read it.
+    this.options.logger.warn({ counter, covered }, 'catalog index: change messages were lost, loading everything');
+    this.suspect = undefined;
+    this.covered = undefined;
+    this.arrived.clear();
+    this.load('lost_message');
   }
 
   private async readCounter(): Promise<number> {
@@ -212,12 +268,12 @@ export class CatalogIndex {
    * undefined. A starting replica then costs the database nothing: FerretDB
    * takes seconds to read every product (README, "Cold catalog pages").
    */
-  private async readSnapshot(): Promise<Lean[] | undefined> {
+  private async readSnapshot(): Promise<{ counter: number; docs: Lean[] } | undefined> {
     try {
       const [counter, raw] = await this.options.redis.mget(this.counterKey, this.snapshotKey);
       if (!raw) return undefined;
       const snapshot = JSON.parse(raw) as { counter: number; docs: Lean[] };
-      return snapshot.counter === Number(counter ?? 0) ? snapshot.docs : undefined;
+      return snapshot.counter === Number(counter ?? 0) ? snapshot : undefined;
     } catch (error) {
       this.options.logger.warn({ err: error }, 'catalog index: snapshot unreadable, reading the database');
       return undefined;
@@ -256,12 +312,14 @@ export class CatalogIndex {
       const next = new ProductIndex();
       const snapshot = reason === 'start' ? await this.readSnapshot() : undefined;
       let source: LoadReason | 'snapshot' = reason;
+      // Every change counted before the read began is in what it reads (a writer counts after writing).
+      let counter: number | undefined;
       if (snapshot) {
-        for (const doc of snapshot) next.upsert(doc);
+        for (const doc of snapshot.docs) next.upsert(doc);
+        counter = snapshot.counter;
         source = 'snapshot';
       } else {
-        // The counter before the read: a snapshot is valid only while no write has been counted since.
-        const counter = await this.readCounter().catch(() => undefined);
+        counter = await this.readCounter().catch(() => undefined);
         const docs: Lean[] = [];
         for await (const doc of this.options.models.Product.find({}).lean().cursor({ batchSize: 1_000 })) {
           next.upsert(doc as Lean);
@@ -275,6 +333,10 @@ export class CatalogIndex {
         for (const id of message.deletes ?? []) next.delete(id);
       }
       this.index = next;
+      if (counter !== undefined) {
+        this.covered = Math.max(this.covered ?? counter, counter);
+        this.arrive(Number.NaN);
+      }
       this.size.set(next.size);
       this.loads.inc({ reason: source });
       this.options.logger.info({ reason, source, products: next.size, ms: Date.now() - started }, 'catalog index loaded');

@@ -106,8 +106,18 @@ export function createCatalogRouter(deps: CatalogRouteDeps): Router {
 
   router.post('/products/bulk', admin, async (ctx) => {
     const { products } = validate(bulkImportSchema, ctx.request.body, 'body');
-    const { result, upserts } = await bulkImport(models, products);
-    await written(ctx, 200, result, { upserts });
+    let change: Written<unknown>;
+    try {
+      change = await bulkImport(models, products, deps.index?.skuLookup());
+    } catch (error) {
+      // Unordered writes: part of the batch may have landed. Every index reads the database again, every cache entry goes.
+      if (!(error instanceof AppError && error.status === 400)) {
+        await deps.index?.changedUnknown();
+        await cache.invalidateAll();
+      }
+      throw error;
+    }
+    await written(ctx, 200, change.result, { upserts: change.upserts });
   });
   router.post('/products', admin, async (ctx) => {
     const input = validate(productInputSchema, ctx.request.body, 'body');

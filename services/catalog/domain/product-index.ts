@@ -51,6 +51,7 @@ function compare(a: string | number, aId: string, b: string | number, bId: strin
 export class ProductIndex {
   private readonly byId = new Map<string, Entry>();
   private readonly bySlug = new Map<string, Entry>();
+  private readonly bySku = new Map<string, Entry>();
   private sorted: Partial<Record<Order, Entry[]>> = {};
 
   get size(): number {
@@ -67,6 +68,7 @@ export class ProductIndex {
     const current = this.byId.get(product.id);
     if (current && current.updatedMs > updatedMs) return;
     if (current && current.product.slug !== product.slug) this.bySlug.delete(current.product.slug);
+    if (current && current.product.sku !== product.sku) this.bySku.delete(current.product.sku);
     const entry: Entry = {
       product,
       terms: new Set<string>(doc.searchTerms ?? []),
@@ -76,6 +78,7 @@ export class ProductIndex {
     };
     this.byId.set(product.id, entry);
     this.bySlug.set(product.slug, entry);
+    this.bySku.set(product.sku, entry);
     this.sorted = {};
   }
 
@@ -84,12 +87,18 @@ export class ProductIndex {
     if (!current) return;
     this.byId.delete(id);
     if (this.bySlug.get(current.product.slug) === current) this.bySlug.delete(current.product.slug);
+    if (this.bySku.get(current.product.sku) === current) this.bySku.delete(current.product.sku);
     this.sorted = {};
   }
 
   /** A product by id or slug, or undefined when this index does not hold it. */
   get(idOrSlug: string): Product | undefined {
     return (this.byId.get(idOrSlug) ?? this.bySlug.get(idOrSlug))?.product;
+  }
+
+  /** A product by SKU, or undefined when this index does not hold it. */
+  getBySku(sku: string): Product | undefined {
+    return this.bySku.get(sku)?.product;
   }
 
   /** One page of products: what `listProducts` answers from the database, from memory. */
