@@ -5,39 +5,62 @@
  * "Doorbusters"). Only an early "no": the units themselves are still decided by
  * inventory's gate and database, so this cannot oversell; at worst a unit that
  * was released meanwhile is offered again `ttlMs` later.
+ *
+ * When the memory lapses, one add (the *probe*) goes to inventory and the others
+ * keep getting the early 409 until it has an answer: in a rush, a lapse costs one
+ * full add per replica, not one per request in flight (64 at once in the bench,
+ * each with a cart lock, a cart read and two inventory calls).
  */
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../../kit/index.js';
+
+/** `sold_out`: answer 409 now; `probe`: ask inventory, then call `probed`; `open`: ask inventory. */
+export type SoldOutCheck = 'sold_out' | 'probe' | 'open';
 
 export interface SoldOutMemo {
   /** Inventory said no units of `sku` are left. */
   note(sku: string): void;
   /** Inventory gave units of `sku`: forget any earlier "none left". */
   forget(sku: string): void;
-  isSoldOut(sku: string): boolean;
+  /** What an add of `sku` should do now; at most one caller at a time gets `probe` for a lapsed SKU. */
+  check(sku: string): SoldOutCheck;
+  /** The probe of `sku` is over (whatever its outcome): if it learnt nothing (a 404, a 422, a 503), the next add probes. */
+  probed(sku: string): void;
   /** True while any SKU is remembered (adds of other products then skip the product lookup this check needs). */
   any(): boolean;
 }
 
-export function createSoldOutMemo(clock: Clock, ttlMs: number): SoldOutMemo {
+interface Entry {
+  /** Sold out until then (service clock). */
+  until: number;
+  /** A probe is asking inventory until then (0: none); a probe that never reports is given up after `probeMs`. */
+  probing: number;
+}
+
+export function createSoldOutMemo(clock: Clock, ttlMs: number, probeMs = 10_000): SoldOutMemo {
   // Expiry by the service clock (tests move it); the cache only bounds how many SKUs are remembered.
-  const until = new LRUCache<string, number>({ max: 10_000 });
+  const entries = new LRUCache<string, Entry>({ max: 10_000 });
   return {
     note(sku) {
-      if (ttlMs > 0) until.set(sku, clock.now() + ttlMs);
+      if (ttlMs > 0) entries.set(sku, { until: clock.now() + ttlMs, probing: 0 });
     },
     forget(sku) {
-      until.delete(sku);
+      entries.delete(sku);
     },
     any() {
-      return until.size > 0;
+      return entries.size > 0;
     },
-    isSoldOut(sku) {
-      const end = until.get(sku);
-      if (end === undefined) return false;
-      if (end > clock.now()) return true;
-      until.delete(sku);
-      return false;
+    check(sku) {
+      const entry = entries.get(sku);
+      if (!entry) return 'open';
+      const now = clock.now();
+      if (entry.until > now || entry.probing > now) return 'sold_out';
+      entry.probing = now + probeMs;
+      return 'probe';
+    },
+    probed(sku) {
+      const entry = entries.get(sku);
+      if (entry && entry.until <= clock.now()) entry.probing = 0;
     },
   };
 }
