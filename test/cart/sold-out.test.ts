@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { ManualClock } from '../../services/kit/index.js';
 import { anonCartId } from '../../services/cart/domain/carts.js';
+import { createSoldOutMemo } from '../../services/cart/domain/sold-out.js';
 import type { Product } from '../helpers/catalog.js';
 import { uniqueName } from '../helpers/env.js';
 import { admin, inventoryCalls } from '../inventory/helpers.js';
@@ -91,5 +92,23 @@ describe('a doorbuster that just sold out', () => {
     const cart = await stack.cart.models.Cart.findById(anonCartId(token)).lean();
     assert.equal(cart?.lines[0]?.quantity, 1);
     assert.deepEqual([(await stock('DOOR-2')).available, (await check()).ok], [0, true]);
+  });
+});
+
+describe('the sold-out memory of one replica', () => {
+  test('when a winner\'s reserve, sent before the SKU sold out, answers after a loser\'s "none left", then the SKU stays sold out; a reserve sent after the note that gets units clears it', () => {
+    const memoClock = new ManualClock(0);
+    const memo = createSoldOutMemo(memoClock, 1_000);
+    const winnerSent = memo.mark();
+    memo.note('TV');
+    memo.forget('TV', winnerSent);
+    assert.equal(memo.check('TV'), 'sold_out', 'a late winner does not reopen the way for everyone');
+    memoClock.advance(1_001);
+    const probeSent = memo.mark();
+    assert.equal(memo.check('TV'), 'probe');
+    assert.equal(memo.check('TV'), 'sold_out', 'one probe at a time');
+    memo.forget('TV', probeSent);
+    memo.probed('TV');
+    assert.equal(memo.check('TV'), 'open');
   });
 });

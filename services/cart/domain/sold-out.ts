@@ -20,8 +20,14 @@ export type SoldOutCheck = 'sold_out' | 'probe' | 'open';
 export interface SoldOutMemo {
   /** Inventory said no units of `sku` are left. */
   note(sku: string): void;
-  /** Inventory gave units of `sku`: forget any earlier "none left". */
-  forget(sku: string): void;
+  /** Where the memo stands now: pass it to `forget` after asking inventory. */
+  mark(): number;
+  /**
+   * Inventory gave units of `sku` to a reserve sent at `askedAt` (a `mark()`): forget a "none left"
+   * noted before that. One noted after it stays: in a rush the winners' answers (their units were
+   * taken before the last one went) arrive after the losers', and must not reopen the way for everyone.
+   */
+  forget(sku: string, askedAt: number): void;
   /** What an add of `sku` should do now; at most one caller at a time gets `probe` for a lapsed SKU. */
   check(sku: string): SoldOutCheck;
   /** The probe of `sku` is over (whatever its outcome): if it learnt nothing (a 404, a 422, a 503), the next add probes. */
@@ -31,6 +37,8 @@ export interface SoldOutMemo {
 }
 
 interface Entry {
+  /** `mark()` when noted. */
+  noted: number;
   /** Sold out until then (service clock). */
   until: number;
   /** A probe is asking inventory until then (0: none); a probe that never reports is given up after `probeMs`. */
@@ -40,12 +48,17 @@ interface Entry {
 export function createSoldOutMemo(clock: Clock, ttlMs: number, probeMs = 10_000): SoldOutMemo {
   // Expiry by the service clock (tests move it); the cache only bounds how many SKUs are remembered.
   const entries = new LRUCache<string, Entry>({ max: 10_000 });
+  let notes = 0;
   return {
     note(sku) {
-      if (ttlMs > 0) entries.set(sku, { until: clock.now() + ttlMs, probing: 0 });
+      if (ttlMs > 0) entries.set(sku, { noted: ++notes, until: clock.now() + ttlMs, probing: 0 });
     },
-    forget(sku) {
-      entries.delete(sku);
+    mark() {
+      return notes;
+    },
+    forget(sku, askedAt) {
+      const entry = entries.get(sku);
+      if (entry && entry.noted <= askedAt) entries.delete(sku);
     },
     any() {
       return entries.size > 0;
