@@ -102,10 +102,12 @@ function soldOutFirst(deps: CartRouteDeps, store: IdempotencyStore) {
     if (!precheck) return next();
     if ('probe' in precheck) {
       try {
-        return await next();
-      } finally {
-        precheck.probe();
+        await next();
+      } catch (error) {
+        precheck.probe(error);
+        throw error;
       }
+      return precheck.probe();
     }
     const key = ctx.get('idempotency-key');
     if (key && (!isIdempotencyKey(key) || (await store.seen(`${idempotencyScope(ctx)}:${key}`)))) return next();

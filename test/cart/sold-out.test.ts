@@ -1,7 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { ManualClock } from '../../services/kit/index.js';
+import { ManualClock, unavailable } from '../../services/kit/index.js';
 import { anonCartId } from '../../services/cart/domain/carts.js';
 import { createSoldOutMemo } from '../../services/cart/domain/sold-out.js';
 import type { Product } from '../helpers/catalog.js';
@@ -72,6 +72,23 @@ describe('a doorbuster that just sold out', () => {
     assert.equal(reserves, 0);
     assert.equal((await add(await newCart())).status, 409);
     assert.equal(reserves, 1, 'the add after the unknown cart asked inventory');
+  });
+
+  test('when the probe cannot reach inventory (503), then "none left" is kept for another period: the next adds do not each try in turn', async () => {
+    lapse();
+    const clients = stack.cart.deps.clients;
+    const counted = clients.reserve;
+    clients.reserve = () => {
+      clients.reserve = counted;
+      return Promise.reject(unavailable('inventory_unavailable', 'inventory is unavailable; try again shortly'));
+    };
+    assert.equal((await add(await newCart())).status, 503);
+    reserves = 0;
+    assert.equal((await add(await newCart())).status, 409);
+    assert.equal(reserves, 0, 'answered from the memory');
+    lapse();
+    assert.equal((await add(await newCart())).status, 409);
+    assert.equal(reserves, 1, 'the next period probes again');
   });
 
   test('when a unit comes back, then the probe gets it, and a retry of its Idempotency-Key replays the 201 even after the SKU sold out again', async () => {

@@ -3,15 +3,15 @@
  * after inventory confirmed its hold (Q3); a non-limited line never calls
  * inventory, so it can be added while inventory is down.
  */
-import { notFound, withoutStack, type AppError } from '../../kit/index.js';
+import { isDependencyFailure, notFound, withoutStack, type AppError } from '../../kit/index.js';
 import type { Product } from '../clients.js';
 import type { CartDoc, CartLine } from '../models.js';
 import type { CartDeps } from './context.js';
 import { ensureHold, insufficient, mutateCart, newId } from './carts.js';
 import { checkCartLimits, checkCustomerLimit, checkGuestLimit } from './limits.js';
 
-/** What an add may skip: `soldOut`, answer this 409 at once; `probe`, go on and call `done` after the add, whatever its outcome. */
-export type SoldOutPrecheck = { soldOut: AppError } | { probe: () => void } | undefined;
+/** What an add may skip: `soldOut`, answer this 409 at once; `probe`, go on and call `probe` after the add with what it failed with, if it failed. */
+export type SoldOutPrecheck = { soldOut: AppError } | { probe: (failure?: unknown) => void } | undefined;
 
 /**
  * A doorbuster that just sold out (sold-out.ts): the answer is known before the
@@ -25,7 +25,7 @@ export async function precheckSoldOut(deps: CartDeps, productId: string, quantit
   if (!known?.limitedQuantity) return undefined;
   const state = deps.soldOut.check(known.sku);
   if (state === 'sold_out') return { soldOut: withoutStack(() => insufficient(known.sku, quantity, 0)) };
-  return state === 'probe' ? { probe: () => deps.soldOut.probed(known.sku) } : undefined;
+  return state === 'probe' ? { probe: (failure) => deps.soldOut.probed(known.sku, failure !== undefined && isDependencyFailure(failure)) } : undefined;
 }
 
 /**

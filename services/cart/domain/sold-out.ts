@@ -30,8 +30,13 @@ export interface SoldOutMemo {
   forget(sku: string, askedAt: number): void;
   /** What an add of `sku` should do now; at most one caller at a time gets `probe` for a lapsed SKU. */
   check(sku: string): SoldOutCheck;
-  /** The probe of `sku` is over (whatever its outcome): if it learnt nothing (a 404, a 422, a 503), the next add probes. */
-  probed(sku: string): void;
+  /**
+   * The probe of `sku` is over. If it learnt nothing of stock (a 404, a 422), the next add probes.
+   * If inventory could not be asked (`unreachable`: a timeout, the SKU's breaker open), "none left"
+   * is kept for another period: no unit can be reserved then anyway, and without this every add
+   * would become a probe in turn and take the full path to the same 503.
+   */
+  probed(sku: string, unreachable?: boolean): void;
   /** True while any SKU is remembered (adds of other products then skip the product lookup this check needs). */
   any(): boolean;
 }
@@ -71,9 +76,11 @@ export function createSoldOutMemo(clock: Clock, ttlMs: number, probeMs = 10_000)
       entry.probing = now + probeMs;
       return 'probe';
     },
-    probed(sku) {
+    probed(sku, unreachable = false) {
       const entry = entries.get(sku);
-      if (entry && entry.until <= clock.now()) entry.probing = 0;
+      if (!entry || entry.until > clock.now()) return;
+      if (unreachable && ttlMs > 0) entry.until = clock.now() + ttlMs;
+      entry.probing = 0;
     },
   };
 }
