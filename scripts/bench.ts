@@ -27,7 +27,7 @@ import { waitForPort } from './lib/procs.js';
 import { benchAddToCart } from './lib/bench-cart.js';
 import { benchEdge } from './lib/bench-edge.js';
 import { benchCheckout, benchWorker } from './lib/bench-checkout.js';
-import { burstAddToCart, seedCarts, seedGuestCarts, timeColdPages } from './lib/bench-data.js';
+import { burstAddToCart, doorbusterHolds, seedCarts, seedGuestCarts, timeColdPages } from './lib/bench-data.js';
 import { demoProducts } from './lib/demo-catalog.js';
 import { formatSummary, summarizeProfileFile } from './lib/cpu-profile.js';
 
@@ -243,8 +243,10 @@ async function main(): Promise<void> {
       const tokens = await seedGuestCarts(env.MONGODB_URI, `bench_${runId}`, doorAttempts);
       const burst = await burstAddToCart(cart, String(door.id), tokens, 64);
       const held = Number(((await (await fetch(`${inventory}/api/inventory/stock/${doorSku}`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { reserved: number }).reserved);
-      console.log(`doorbuster: ${burst.created} added, ${burst.conflicts} x 409, ${burst.other} other answers; ${held} units held`);
-      lines.push({ bench: 'inventory.doorbuster', units: 50, attempts: doorAttempts, held, added: burst.created, conflicts: burst.conflicts, otherAnswers: burst.other, byStatus: burst.byStatus, attemptsPerS: burst.attemptsPerS, p99Ms: burst.p99Ms });
+      // Cart and inventory share the run's database here: which held units do cart lines name?
+      const agreement = await doorbusterHolds(env.MONGODB_URI, `bench_${runId}`, doorSku);
+      console.log(`doorbuster: ${burst.created} added, ${burst.conflicts} x 409, ${burst.other} other answers; ${held} units held, ${agreement.inCarts} in carts, ${agreement.orphaned} orphaned (after ${agreement.settledMs} ms)`);
+      lines.push({ bench: 'inventory.doorbuster', units: 50, attempts: doorAttempts, held, inCarts: agreement.inCarts, orphaned: agreement.orphaned, added: burst.created, conflicts: burst.conflicts, otherAnswers: burst.other, byStatus: burst.byStatus, attemptsPerS: burst.attemptsPerS, p99Ms: burst.p99Ms });
     }
 
     if (only !== 'cart' && only !== 'doorbuster') {

@@ -75,6 +75,31 @@ export async function seedGuestCarts(mongoUri: string, cartDb: string, count: nu
   }
 }
 
+/**
+ * After a doorbuster: the units that cart lines hold (`inCarts`) and the units of the SKU's stock
+ * entries that no cart line names (`orphaned`), read straight from the databases. Releases of given-up
+ * holds are sent before their 503 is answered but land a moment later: read until the two agree or
+ * `settleMs` passes.
+ */
+export async function doorbusterHolds(mongoUri: string, db: string, sku: string, settleMs = 15_000): Promise<{ inCarts: number; orphaned: number; settledMs: number }> {
+  const connection = await mongoose.createConnection(mongoUri).asPromise();
+  const client = connection.getClient();
+  const started = Date.now();
+  try {
+    for (;;) {
+      const carts = await client.db(db).collection('carts').find({ 'lines.sku': sku }, { projection: { lines: 1 } }).toArray();
+      const named = new Set(carts.flatMap((cart) => (cart.lines as Array<{ sku: string; hold?: { id: string } | null }>).filter((line) => line.sku === sku && line.hold).map((line) => line.hold!.id)));
+      const entries = ((await client.db(db).collection('stock').findOne({ _id: sku as never }))?.holds ?? {}) as Record<string, number>;
+      const inCarts = Object.entries(entries).filter(([id]) => named.has(id)).reduce((sum, [, units]) => sum + units, 0);
+      const orphaned = Object.entries(entries).filter(([id]) => !named.has(id)).reduce((sum, [, units]) => sum + units, 0);
+      if (orphaned === 0 || Date.now() - started > settleMs) return { inCarts, orphaned, settledMs: Date.now() - started };
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
 export interface DoorbusterResult {
   attempts: number;
   created: number;

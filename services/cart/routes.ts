@@ -2,12 +2,12 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { badRequest, bearerToken, clientIp, createIdempotencyStore, idempotency, refuseRevokedCustomerTokens, requireAdmin, unauthorized, validate, verifyCustomerToken, type Redis } from '../kit/index.js';
+import { badRequest, bearerToken, clientIp, createIdempotencyStore, idempotency, isIdempotencyKey, refuseRevokedCustomerTokens, requireAdmin, unauthorized, validate, verifyCustomerToken, type IdempotencyStore, type Redis } from '../kit/index.js';
 import type { Product } from './clients.js';
 import type { CartDoc } from './models.js';
 import type { CartDeps } from './domain/context.js';
 import { cartIdOf, createCart, mutateCart, refreshHolds, resolveCart, toView, type Caller } from './domain/carts.js';
-import { addLine, removeLine, setLineQuantity } from './domain/lines.js';
+import { addLine, precheckSoldOut, removeLine, setLineQuantity } from './domain/lines.js';
 import { mergeCarts } from './domain/merge.js';
 
 
@@ -55,12 +55,64 @@ function cartIdempotency(deps: CartRouteDeps) {
   const store = createIdempotencyStore(deps.models.Cart.db, { collection: 'cart_idempotency_keys' });
   let lastSweep = 0;
   const middleware = idempotency({ store, required: false, scopeOf: idempotencyScope });
-  return async function cartIdempotencyMiddleware(ctx: Context, next: () => Promise<unknown>) {
-    if (Date.now() - lastSweep > 60_000) {
-      lastSweep = Date.now();
-      void store.sweep().catch(() => undefined);
+  return {
+    store,
+    middleware: async function cartIdempotencyMiddleware(ctx: Context, next: () => Promise<unknown>) {
+      if (Date.now() - lastSweep > 60_000) {
+        lastSweep = Date.now();
+        void store.sweep().catch(() => undefined);
+      }
+      return middleware(ctx, next);
+    },
+  };
+}
+
+interface AddRequest {
+  cartId: string;
+  body: z.infer<typeof addBody>;
+}
+const addRequestOf = (ctx: Context) => ctx.state.add as AddRequest;
+
+/**
+ * An add is parsed once (customer token, cart token, body; 401/400/404 as
+ * before), ahead of the sold-out answer and the idempotency record: both need
+ * it, and neither may skip auth or validation.
+ */
+function parseAdd(deps: CartRouteDeps) {
+  return async function parseAddMiddleware(ctx: Context, next: () => Promise<unknown>) {
+    const caller = callerOf(ctx, deps);
+    const body = validate(addBody, ctx.request.body, 'body');
+    ctx.state.add = { cartId: cartIdOf(caller), body } satisfies AddRequest;
+    return next();
+  };
+}
+
+/**
+ * A doorbuster that just sold out is answered here, after the edge protection,
+ * auth and validation and before the idempotency record (two database writes)
+ * and the handler (docs/carts.md, "Doorbusters"). A request whose
+ * Idempotency-Key already has a record goes on: the middleware replays its
+ * answer, or the cart finds the key applied. The 409 is routine: counted in the
+ * metrics, logged only as sampled.
+ */
+function soldOutFirst(deps: CartRouteDeps, store: IdempotencyStore) {
+  return async function soldOutFirstMiddleware(ctx: Context, next: () => Promise<unknown>) {
+    const { body } = addRequestOf(ctx);
+    const precheck = await precheckSoldOut(deps, body.productId, body.quantity);
+    if (!precheck) return next();
+    if ('probe' in precheck) {
+      try {
+        await next();
+      } catch (error) {
+        precheck.probe(error);
+        throw error;
+      }
+      return precheck.probe();
     }
-    return middleware(ctx, next);
+    const key = ctx.get('idempotency-key');
+    if (key && (!isIdempotencyKey(key) || (await store.seen(`${idempotencyScope(ctx)}:${key}`)))) return next();
+    ctx.state.routine = true;
+    throw precheck.soldOut;
   };
 }
 
@@ -86,7 +138,7 @@ export function createCartRouter(deps: CartRouteDeps): Router {
   const router = new Router({ prefix: '/api/cart' });
   // callerOf verifies the token offline; a signed-out (revoked) one is refused here, for every route.
   router.use(refuseRevokedCustomerTokens(deps.redis));
-  const idem = cartIdempotency(deps);
+  const { store: idempotencyStore, middleware: idem } = cartIdempotency(deps);
   /** Answers with the cart, its holds refreshed; `saved` is the cart this request just wrote, `known` products it just fetched. */
   const answer = async (ctx: Context, cartId: string, status = 200, saved?: CartDoc, known?: Product[]) => {
     const { cart, notices } = await refreshHolds(deps, cartId, saved);
@@ -114,10 +166,8 @@ export function createCartRouter(deps: CartRouteDeps): Router {
     await answer(ctx, cart._id);
   });
 
-  router.post('/cart/lines', idem, async (ctx) => {
-    const caller = callerOf(ctx, deps);
-    const body = validate(addBody, ctx.request.body, 'body');
-    const cartId = cartIdOf(caller);
+  router.post('/cart/lines', parseAdd(deps), soldOutFirst(deps, idempotencyStore), idem, async (ctx) => {
+    const { cartId, body } = addRequestOf(ctx);
     const added = await addLine(deps, cartId, body.productId, body.quantity, clientKeyOf(ctx), opKeyOf(ctx));
     await answer(ctx, cartId, 201, added.cart, [added.product]);
   });

@@ -39,6 +39,22 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * Builds an error without capturing a stack trace, for frequent answers that are
+ * part of normal business and never logged (a sold-out 409 in a doorbuster rush):
+ * V8 collects the frames on construction, and under `tsx` every trace also goes
+ * through source maps once read. Everything else keeps its stack.
+ */
+export function withoutStack<T extends Error>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export const badRequest = (detail: string, fields?: FieldError[]) =>
   new AppError(400, 'validation_failed', 'Request is invalid', { detail, fields });
 

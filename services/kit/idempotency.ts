@@ -65,6 +65,8 @@ export interface IdempotencyStore {
   abandon(id: string, owner: string): Promise<void>;
   /** Deletes expired keys, at most `batch`; returns how many. */
   sweep(batch?: number): Promise<number>;
+  /** True when a record of this key exists (running or done): a request with it must go through the middleware. */
+  seen(id: string): Promise<boolean>;
 }
 
 const DAY_MS = 86_400_000;
@@ -129,6 +131,9 @@ export function createIdempotencyStore(connection: Connection, options: Idempote
     async abandon(id, owner) {
       await model.deleteOne({ _id: id, owner, state: 'in_progress' });
     },
+    async seen(id) {
+      return (await model.exists({ _id: id })) !== null;
+    },
     async sweep(batch = 500) {
       const old = await model.find({ expiresAt: { $lte: new Date(now()) } }, { _id: 1 }).limit(batch).lean();
       if (old.length === 0) return 0;
@@ -138,6 +143,8 @@ export function createIdempotencyStore(connection: Connection, options: Idempote
 }
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
+/** True when `key` is a well-formed Idempotency-Key (the middleware answers 400 to any other). */
+export const isIdempotencyKey = (key: string) => KEY.test(key);
 
 export interface IdempotencyOptions {
   store: IdempotencyStore;

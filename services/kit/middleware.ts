@@ -54,6 +54,9 @@ export interface AccessLogOptions {
  * every slow request, and a sample of the rest. At 30x traffic a line per cached
  * read costs a third of a catalog replica's CPU and mostly repeats what the
  * Ingress logs and the metrics count. Health and metrics endpoints stay out.
+ * A handler marks an expected, frequent refusal with `ctx.state.routine = true`:
+ * it is then sampled like a success (a doorbuster's thousands of sold-out 409s
+ * would otherwise cost a JSON line each; the request histogram still counts them).
  */
 export function observe(logger: Logger, metrics: Metrics, health: Health, access: AccessLogOptions = { sample: 1, slowMs: 500 }): Middleware {
   function done(ctx: Context, started: bigint): void {
@@ -64,7 +67,8 @@ export function observe(logger: Logger, metrics: Metrics, health: Health, access
     const route = routeLabel(ctx);
     metrics.httpDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
     const ms = Math.round(seconds * 1e4) / 10;
-    const notable = ctx.status >= 400 || ms >= access.slowMs;
+    // A routine refusal (ctx.state.routine, e.g. a sold-out 409 in a rush) is counted above but logged only as sampled.
+    const notable = (ctx.status >= 400 && ctx.state.routine !== true) || ms >= access.slowMs;
     if (!QUIET_PATHS.has(ctx.path) && (notable || Math.random() < access.sample)) {
       const entry = { requestId: ctx.state.requestId, method: ctx.method, route, path: ctx.path, status: ctx.status, ms };
       if (ctx.status >= 500) logger.warn(entry, 'request failed');

@@ -212,6 +212,7 @@ export async function ensureHold(deps: CartDeps, cart: CartDoc, line: Pick<CartL
   const gen = current ? current.gen + 1 : 0;
   const id = `h_${cart._id}_${line.id}_${gen}`;
   let result: Awaited<ReturnType<typeof deps.clients.reserve>>;
+  const askedAt = deps.soldOut.mark();
   try {
     result = await deps.clients.reserve({ id, sku: line.sku, qty, ttlS, owner });
   } catch (error) {
@@ -223,7 +224,7 @@ export async function ensureHold(deps: CartDeps, cart: CartDoc, line: Pick<CartL
   }
   // Only inventory's own "not enough units" is remembered; another refusal (hold_ended: a tombstone) says nothing of stock.
   if (!result.ok) throw result.code === 'insufficient_stock' ? soldOutNoted(deps, line.sku, qty, result.available) : insufficient(line.sku, qty, result.available);
-  deps.soldOut.forget(line.sku);
+  deps.soldOut.forget(line.sku, askedAt);
   undo?.push(() => deps.clients.releaseHold(id));
   return { id, gen, expiresAt: new Date(result.hold.expiresAt), status: 'active' };
 }

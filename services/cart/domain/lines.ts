@@ -3,12 +3,30 @@
  * after inventory confirmed its hold (Q3); a non-limited line never calls
  * inventory, so it can be added while inventory is down.
  */
-import { notFound } from '../../kit/index.js';
+import { isDependencyFailure, notFound, withoutStack, type AppError } from '../../kit/index.js';
 import type { Product } from '../clients.js';
 import type { CartDoc, CartLine } from '../models.js';
 import type { CartDeps } from './context.js';
 import { ensureHold, insufficient, mutateCart, newId } from './carts.js';
 import { checkCartLimits, checkCustomerLimit, checkGuestLimit } from './limits.js';
+
+/** What an add may skip: `soldOut`, answer this 409 at once; `probe`, go on and call `probe` after the add with what it failed with, if it failed. */
+export type SoldOutPrecheck = { soldOut: AppError } | { probe: (failure?: unknown) => void } | undefined;
+
+/**
+ * A doorbuster that just sold out (sold-out.ts): the answer is known before the
+ * cart's lock, the cart's read or any inventory call. Needs the product, from
+ * the product cache, only while some SKU is remembered sold out. The 409 has no
+ * stack trace: in a rush it is the most frequent answer of all, and never logged.
+ */
+export async function precheckSoldOut(deps: CartDeps, productId: string, quantity: number): Promise<SoldOutPrecheck> {
+  if (!deps.soldOut.any()) return undefined;
+  const known = await deps.clients.peekProduct(productId);
+  if (!known?.limitedQuantity) return undefined;
+  const state = deps.soldOut.check(known.sku);
+  if (state === 'sold_out') return { soldOut: withoutStack(() => insufficient(known.sku, quantity, 0)) };
+  return state === 'probe' ? { probe: (failure) => deps.soldOut.probed(known.sku, failure !== undefined && isDependencyFailure(failure)) } : undefined;
+}
 
 /**
  * Returns the saved cart and the product as catalog gave it (the view reuses it).
@@ -18,11 +36,9 @@ import { checkCartLimits, checkCustomerLimit, checkGuestLimit } from './limits.j
  * `clientKey` identifies a guest's client for `per_client` limited products;
  * without it the cart itself is the client. `opKey` is the request's
  * Idempotency-Key, if any: a second run of the same key changes nothing (mutateCart).
+ * The caller asks `precheckSoldOut` first.
  */
 export async function addLine(deps: CartDeps, cartId: string, productId: string, quantity: number, clientKey?: string, opKey?: string): Promise<{ cart: CartDoc; product: Product }> {
-  // A doorbuster that just sold out: answered before the cart's lock and read (sold-out.ts).
-  const known = deps.soldOut.any() ? await deps.clients.peekProduct(productId) : null;
-  if (known?.limitedQuantity && deps.soldOut.isSoldOut(known.sku)) throw insufficient(known.sku, quantity, 0);
   let fetched: Product | undefined;
   const cart = await mutateCart(deps, cartId, async (cart) => {
     const product = await deps.clients.getProduct(productId);
