@@ -7,6 +7,7 @@ import type { CartModels } from './models.js';
 import type { CartDeps } from './domain/context.js';
 import { createSoldOutMemo } from './domain/sold-out.js';
 import { sweepCarts } from './domain/sweep.js';
+import { createOwedReleases } from './domain/owed-releases.js';
 
 import { createCartRouter } from './routes.js';
 import { cartApiDoc } from './openapi.js';
@@ -29,6 +30,8 @@ export interface CartApp {
   app: Koa;
   /** Expired-cart sweeper; main.ts starts and stops it, tests call runOnce. */
   sweeper: Sweeper;
+  /** Retries hold releases inventory could not take at once (owed-releases.ts); started and stopped like the sweeper. */
+  releaseRetry: Sweeper;
   clients: Clients;
   deps: CartDeps;
 }
@@ -40,12 +43,22 @@ export function createCartApp(input: CartAppDeps): CartApp {
     input.clients ??
     createClients({ catalogUrl: config.CATALOG_URL, inventoryUrl: config.INVENTORY_URL, inventoryToken: config.INVENTORY_TOKEN, timeoutMs: config.CART_CALL_TIMEOUT_MS, productCacheMs: config.CART_PRODUCT_CACHE_MS, logger, metrics });
   const clock = input.clock ?? systemClock;
+  const releases = createOwedReleases({
+    redis: input.redis,
+    releaseHold: (id) => clients.releaseHold(id),
+    clock,
+    logger: logger.child({ module: 'owed-releases' }),
+    metrics,
+    key: input.lockPrefix ? `${input.lockPrefix}:owed-releases` : 'cart:owed-releases',
+    giveUpAfterMs: config.CART_HOLD_TTL_S * 1_000,
+  });
   const deps: CartDeps = {
     config,
     models: input.models,
     clients,
     clock,
     soldOut: createSoldOutMemo(clock, config.CART_SOLD_OUT_MEMO_MS),
+    releases,
     // Renewed while a slow section runs (a loaded machine, inventory retrying): a lease that ran out let a
     // second writer in and made the first one's save fail.
     lock: createLocker(input.redis, { prefix: input.lockPrefix ?? 'lock:cart', ttlMs: 10_000, waitMs: 5_000, maxHoldMs: 30_000 }),
@@ -57,7 +70,8 @@ export function createCartApp(input: CartAppDeps): CartApp {
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   const sweeper = createSweeper({ name: 'carts', intervalMs: config.CART_SWEEP_INTERVAL_MS, logger: logger.child({ module: 'sweeper' }), metrics, run: () => sweepCarts(deps) });
-  return { app, sweeper, clients, deps };
+  const releaseRetry = createSweeper({ name: 'owed-releases', intervalMs: 1_000, logger: logger.child({ module: 'owed-releases' }), metrics, run: () => releases.retryDue() });
+  return { app, sweeper, releaseRetry, clients, deps };
 }
 
 /** Carts live in MongoDB and are locked in Redis; catalog and inventory are not readiness checks (a non-limited add works without inventory). */

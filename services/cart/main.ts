@@ -13,8 +13,9 @@ const redis = await connectRedis(createRedis(config, logger));
 const models = await createCartModels(connection);
 addCartChecks(health, connection, redis);
 
-const { app, sweeper, clients } = createCartApp({ config, logger, metrics, health, models, redis });
+const { app, sweeper, releaseRetry, clients } = createCartApp({ config, logger, metrics, health, models, redis });
 sweeper.start();
+releaseRetry.start();
 
 await serveWithConfig(config, {
   app,
@@ -22,6 +23,7 @@ await serveWithConfig(config, {
   health,
   closers: [
     { name: 'sweeper', close: () => sweeper.stop() },
+    { name: 'owed releases', close: () => releaseRetry.stop() },
     { name: 'http clients', close: () => clients.close() },
     { name: 'redis', close: () => redis.quit() },
     { name: 'mongo', close: () => connection.close() },

@@ -36,6 +36,7 @@ export async function startCart(options: { dbName: string; catalogUrl: string; i
     customerToken: (customerId) => signCustomerToken(key, customerId, options.clock.now() + 3_600_000 * 24 * 365),
     async close() {
       await cart.sweeper.stop();
+      await cart.releaseRetry.stop();
       await cart.clients.close();
       health.close();
       await redis.quit();

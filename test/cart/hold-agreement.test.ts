@@ -53,6 +53,48 @@ test('when the cart gives up on a reserve that inventory is still working on, th
   assert.equal((await check()).ok, true);
 });
 
+test('when inventory cannot take the release of a given-up hold, then the release is owed and made by the retry loop once it can', async () => {
+  const token = await newCart();
+  const before = await stock('SLOW-1');
+  // The release fails as it does when the cart's inventory breaker is open in a rush; everything else goes through.
+  const clients = stack.cart.deps.clients as unknown as Record<keyof Clients, (...args: unknown[]) => Promise<unknown>>;
+  const realRelease = clients.releaseHold;
+  let refusing = true;
+  clients.releaseHold = async (...args: unknown[]) => {
+    if (refusing) throw new Error('Breaker is open');
+    return realRelease(...args);
+  };
+  try {
+    const holder = stack.inv.deps.lock('SLOW-1', () => sleep(4_500));
+    await sleep(50);
+    assert.equal((await add(token, slow.id)).status, 503);
+    await holder;
+    // Inventory finished the reserve nobody wants: one unit held, its release owed.
+    let owed: string[] = [];
+    for (let i = 0; i < 50 && owed.length === 0; i++) {
+      owed = await stack.cart.deps.releases.owed();
+      if (owed.length === 0) await sleep(50);
+    }
+    assert.equal(owed.length, 1);
+    assert.match(owed[0]!, new RegExp(`^h_${anonCartId(token)}_`));
+    assert.equal(await stack.cart.releaseRetry.runOnce(), 0, 'not due yet, and still refused');
+    refusing = false;
+    clock.advance(2_000);
+    assert.equal(await stack.cart.releaseRetry.runOnce(), 1);
+    assert.deepEqual(await stack.cart.deps.releases.owed(), []);
+    let settled = false;
+    for (let i = 0; i < 100 && !settled; i++) {
+      const s = await stock('SLOW-1');
+      settled = s.available === before.available && s.reserved === before.reserved;
+      if (!settled) await sleep(50);
+    }
+    assert.ok(settled, 'the unit came back');
+    assert.equal((await check()).ok, true);
+  } finally {
+    clients.releaseHold = realRelease;
+  }
+});
+
 /**
  * Lets the next call of `method` reach inventory, then writes the cart behind the request's back
  * (what a second writer does when the first one's lock lease ran out), so the request's save fails.

@@ -169,7 +169,7 @@ async function undoUnlessSaved<T>(cart: CartDoc, work: () => Promise<T>): Promis
   try {
     return await work();
   } catch (error) {
-    // If inventory is unreachable now, a released-too-late hold simply expires like any other.
+    // A release inventory cannot take now is owed and retried (owed-releases.ts); a resize back that fails leaves the hold to expire.
     await Promise.all(undo.map((step) => step().catch(() => undefined)));
     throw error;
   } finally {
@@ -218,14 +218,14 @@ export async function ensureHold(deps: CartDeps, cart: CartDoc, line: Pick<CartL
   } catch (error) {
     // We give up on this id (timeout, 503): the line will not be saved with it, so release it. Inventory
     // answers a release that arrives before its reserve with a tombstone that refuses the reserve later.
-    // If that fails too, the hold expires on its own like any other.
-    if (!neverSent(error)) void deps.clients.releaseHold(id).catch(() => undefined);
+    // If inventory cannot take the release now (its breaker open in a rush), it is owed and retried.
+    if (!neverSent(error)) void deps.releases.release(id);
     throw error;
   }
   // Only inventory's own "not enough units" is remembered; another refusal (hold_ended: a tombstone) says nothing of stock.
   if (!result.ok) throw result.code === 'insufficient_stock' ? soldOutNoted(deps, line.sku, qty, result.available) : insufficient(line.sku, qty, result.available);
   deps.soldOut.forget(line.sku, askedAt);
-  undo?.push(() => deps.clients.releaseHold(id));
+  undo?.push(() => deps.releases.release(id));
   return { id, gen, expiresAt: new Date(result.hold.expiresAt), status: 'active' };
 }
 

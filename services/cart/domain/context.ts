@@ -3,6 +3,7 @@ import type { Clients } from '../clients.js';
 import type { CartConfig } from '../config.js';
 import type { CartModels } from '../models.js';
 import type { SoldOutMemo } from './sold-out.js';
+import type { OwedReleases } from './owed-releases.js';
 
 /** Everything the cart's domain functions need. */
 export interface CartDeps {
@@ -12,6 +13,8 @@ export interface CartDeps {
   >;
   /** Limited SKUs inventory just reported sold out (sold-out.ts). */
   soldOut: SoldOutMemo;
+  /** Releases holds the cart no longer wants; what inventory cannot take now is retried (owed-releases.ts). */
+  releases: OwedReleases;
   models: CartModels;
   clients: Clients;
   clock: Clock;

@@ -99,8 +99,8 @@ export async function removeLine(deps: CartDeps, cartId: string, lineId: string,
     released = line.hold?.id;
     cart.lines = cart.lines.filter((other) => other.id !== lineId);
   }, opKey);
-  // After the save: if inventory is down the hold simply expires (every hold does).
-  if (released) await deps.clients.releaseHold(released).catch(() => undefined);
+  // After the save: if inventory cannot take the release now, it is owed and retried (owed-releases.ts).
+  if (released) await deps.releases.release(released);
   return saved;
 }
 

@@ -25,7 +25,7 @@ export async function mergeCarts(deps: CartDeps, customerId: string, anonToken: 
     cart.mergedFrom = [...cart.mergedFrom, anon._id].slice(-20);
   });
   await deps.models.Cart.deleteOne({ _id: anon._id });
-  await Promise.all(toRelease.map((id) => deps.clients.releaseHold(id).catch(() => undefined)));
+  await Promise.all(toRelease.map((id) => deps.releases.release(id)));
   return { cart: saved, notices };
 }
 
