@@ -15,11 +15,28 @@ const batchSize = 500;
 const token = localAdminToken();
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
 
+/** Answers worth another try: the platform is busy or a replica is restarting (every call here is an idempotent upsert). */
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
+const ATTEMPTS = 5;
+
 async function call(method: string, path: string, body: unknown): Promise<unknown> {
-  const response = await fetch(`${baseUrl}${path}`, { method, headers, body: JSON.stringify(body), signal: AbortSignal.timeout(120_000) });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`);
-  return text ? JSON.parse(text) : undefined;
+  for (let attempt = 1; ; attempt += 1) {
+    let failure: string;
+    try {
+      const response = await fetch(`${baseUrl}${path}`, { method, headers, body: JSON.stringify(body), signal: AbortSignal.timeout(120_000) });
+      const text = await response.text();
+      if (response.ok) return text ? JSON.parse(text) : undefined;
+      failure = `${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`;
+      if (!RETRY_STATUS.has(response.status)) throw new Error(failure);
+    } catch (error) {
+      if (!(error instanceof TypeError) && !(error instanceof DOMException)) throw error;
+      failure = `${method} ${path} failed: ${(error as Error).message}`;
+    }
+    if (attempt === ATTEMPTS) throw new Error(`${failure} (after ${ATTEMPTS} attempts)`);
+    const waitS = 2 ** (attempt - 1);
+    console.log(`\n${failure.slice(0, 200)}; trying again in ${waitS} s (attempt ${attempt + 1} of ${ATTEMPTS})`);
+    await new Promise((resolve) => setTimeout(resolve, waitS * 1_000));
+  }
 }
 
 async function main(): Promise<void> {
