@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
+import { CidrSet, createBotClassifier, FLAG_RECHECK_MS, ManualClock } from '../../services/kit/index.js';
 import { uniqueName } from '../helpers/env.js';
 import { BROWSER, edgeApp, GOOGLE_IP, GOOGLEBOT, metricValue, testRedis } from './helpers.js';
 
@@ -80,4 +81,33 @@ test('when a client makes checkout attempts far beyond human rates, then it is t
   await b.post('/api/cart/cart/lines').set('user-agent', BROWSER).set('x-forwarded-for', '198.51.100.20').send({}).expect(403);
   await b.post('/api/checkout').set('user-agent', BROWSER).set('x-forwarded-for', '198.51.100.21').send({}).expect(201);
   assert.equal(Number(await redis.ttl(`${keyPrefix}:flag:ip:198.51.100.20`)) > 0, true);
+});
+
+test('when another replica flags a client, then this replica believes its own recent "not flagged" for at most the recheck interval, then refuses it', async () => {
+  const keyPrefix = `${prefix}:flag-recheck`;
+  const overrides = { EDGE_BEHAVIOUR_CHECKOUT: '1/600', EDGE_BEHAVIOUR_COOLDOWN_S: '60' };
+  const clock = new ManualClock(Date.now());
+  const a = request(edgeApp({ redis, keyPrefix, overrides }).app.callback());
+  const b = request(edgeApp({ redis, keyPrefix, overrides, clock }).app.callback());
+  const cartWrite = () => b.post('/api/cart/cart/lines').set('user-agent', BROWSER).set('x-forwarded-for', '198.51.100.30').send({});
+  await cartWrite().expect(201);
+  await a.post('/api/checkout').set('user-agent', BROWSER).set('x-forwarded-for', '198.51.100.30').send({}).expect(201);
+  await a.post('/api/checkout').set('user-agent', BROWSER).set('x-forwarded-for', '198.51.100.30').send({}).expect(403);
+  // Replica b asked Redis on the first write and remembers the answer for FLAG_RECHECK_MS.
+  await cartWrite().expect(201);
+  clock.advance(FLAG_RECHECK_MS + 1);
+  await cartWrite().expect(403);
+});
+
+test('when the same user-agents come again, then the remembered classification gives the same verdicts, and a crawler is still checked against its range per address', () => {
+  const classify = createBotClassifier({ goodAgents: ['Googlebot'], goodCidrs: new CidrSet(['66.249.64.0/19']), badAgents: ['sqlmap', 'HeadlessChrome'] }, 2);
+  const long = `Mozilla/5.0 ${'x'.repeat(600)} SQLMAP`;
+  for (let round = 0; round < 2; round += 1) {
+    assert.deepEqual(classify('Mozilla/5.0 headlesschrome/120', '198.51.100.1'), { class: 'bad-bot', reason: 'signature:HeadlessChrome' });
+    assert.deepEqual(classify(GOOGLEBOT, GOOGLE_IP), { class: 'good-bot', name: 'Googlebot' });
+    assert.deepEqual(classify(GOOGLEBOT, '203.0.113.9'), { class: 'bad-bot', reason: 'forged-crawler:Googlebot' });
+    assert.deepEqual(classify('   ', '198.51.100.1'), { class: 'bad-bot', reason: 'empty-user-agent' });
+    assert.deepEqual(classify(long, '198.51.100.1'), { class: 'bad-bot', reason: 'signature:sqlmap' });
+    assert.deepEqual(classify(BROWSER, '198.51.100.1'), { class: 'human' });
+  }
 });
