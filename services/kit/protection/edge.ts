@@ -1,9 +1,11 @@
 import type { Context, Middleware, Next } from 'koa';
+import type { IncomingMessage } from 'node:http';
 import client from 'prom-client';
 import { LRUCache } from 'lru-cache';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { requestIdFrom } from '../middleware.js';
 import { createBotClassifier, type BotVerdict } from './bots.js';
 import { CidrSet, deriveClientKey, resolveClientIp } from './client-key.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -31,7 +33,23 @@ export interface EdgeOptions {
   clock?: Clock;
 }
 
+/** What the kit adds when it builds the protection for an app (createKoaApp). */
+export interface EdgeWiring {
+  logger: Logger;
+  metrics: Metrics;
+  /** Headers every answer carries (the API security headers): the screen's 403 sets them itself. */
+  answerHeaders?: ReadonlyArray<readonly [string, string]>;
+  /** True while the process drains: the screen's 403 then closes the connection, as other answers do. */
+  draining?: () => boolean;
+}
+
 export interface EdgeProtection {
+  /**
+   * First in the chain: answers bad bots with 403 before the request id,
+   * metrics, headers and everything after (see `middleware` for the rest).
+   */
+  screen: Middleware;
+  /** The protection itself: crawlers, shedding, behaviour, limits, cache policy. */
   middleware: Middleware;
   admission: Admission;
   limiters: Limiters;
@@ -50,6 +68,15 @@ const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 const READS = new Set(['GET', 'HEAD']);
 const HUMAN: BotVerdict = { class: 'human' };
 type Decision = 'allowed' | 'exempt' | 'blocked_bad_bot' | 'blocked_route' | 'blocked_behaviour' | 'limited' | 'shed' | 'error';
+const BAD_BOT_DETAIL = 'automated clients of this kind are not allowed';
+
+/** Route class, client address and bot class of a request: worked out once, by the screen. */
+interface Seen {
+  routeClass: RouteClass;
+  ip: string;
+  exempt: boolean;
+  verdict: BotVerdict;
+}
 
 /** A refusal decided by the checks: 403 with a reason for the log. */
 interface Block {
@@ -81,7 +108,7 @@ function deny(ctx: Context, status: number, code: string, title: string, detail:
  * overload, applies per-class rate limits, and sets the cache policy on the
  * way out. Health and metrics endpoints and CORS preflights pass untouched.
  */
-export function createEdgeProtection(options: EdgeOptions & { logger: Logger; metrics: Metrics }): EdgeProtection {
+export function createEdgeProtection(options: EdgeOptions & EdgeWiring): EdgeProtection {
   const config = options.config;
   const log = options.logger.child({ module: 'edge' });
   const clock = options.clock ?? systemClock;
@@ -190,26 +217,57 @@ export function createEdgeProtection(options: EdgeOptions & { logger: Logger; me
     applyCachePolicy(ctx, routeClass, config, policy);
   }
 
-  async function edgeProtectionMiddleware(ctx: Context, next: Next): Promise<void> {
-    if (QUIET.has(ctx.path) || ctx.method === 'OPTIONS') return next();
+  function see(ctx: Context): Seen {
     const routeClass = classify(ctx.method, ctx.path);
     const headers = ctx.req.headers;
     const forwardedFor = headers['x-forwarded-for'];
     const ip = resolveClientIp(ctx.req.socket.remoteAddress ?? '', typeof forwardedFor === 'string' && forwardedFor ? forwardedFor : undefined, proxies);
-    ctx.state.clientIp = ip;
-    ctx.state.routeClass = routeClass;
     // Exempt callers (in-cluster services, local tools) skip bots, limits and shedding: their requests serve an admitted one.
     const isExempt = exempt.has(ip);
-    const guarded = on && !isExempt;
-    const verdict: BotVerdict = guarded ? classifyBot(headers['user-agent'] ?? '', ip) : HUMAN;
+    const verdict: BotVerdict = on && !isExempt ? classifyBot(headers['user-agent'] ?? '', ip) : HUMAN;
+    ctx.state.clientIp = ip;
+    ctx.state.routeClass = routeClass;
     ctx.state.botClass = verdict.class;
+    return { routeClass, ip, exempt: isExempt, verdict };
+  }
+
+  const answerHeaders = options.answerHeaders ?? [];
+  /** The 403 of a bad bot, written here: one writeHead and one end, no Koa response machinery. */
+  function screenOut(ctx: Context, seen: Seen): void {
+    refuse(ctx, seen.routeClass, 'bad-bot', 'blocked_bad_bot', seen.verdict.reason ?? 'bad-bot');
+    const requestId = requestIdFrom(firstHeader(ctx.req, 'x-request-id'));
+    const body = `{"type":"urn:problem:forbidden","title":"Forbidden","status":403,"detail":"${BAD_BOT_DETAIL}","requestId":${JSON.stringify(requestId)}}`;
+    const res = ctx.res;
+    for (const [name, value] of answerHeaders) res.setHeader(name, value);
+    res.setHeader('x-request-id', requestId);
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('content-type', 'application/problem+json');
+    res.setHeader('content-length', Buffer.byteLength(body));
+    if (options.draining?.()) res.setHeader('connection', 'close');
+    ctx.respond = false;
+    res.statusCode = 403;
+    res.end(ctx.method === 'HEAD' ? undefined : body);
+  }
+
+  function edgeScreenMiddleware(ctx: Context, next: Next): unknown {
+    if (!on || QUIET.has(ctx.path) || ctx.method === 'OPTIONS') return next();
+    const seen = see(ctx);
+    if (seen.verdict.class === 'bad-bot') return screenOut(ctx, seen);
+    ctx.state.edgeSeen = seen;
+    return next();
+  }
+
+  async function edgeProtectionMiddleware(ctx: Context, next: Next): Promise<void> {
+    if (QUIET.has(ctx.path) || ctx.method === 'OPTIONS') return next();
+    const seen = (ctx.state.edgeSeen as Seen | undefined) ?? see(ctx);
+    const { routeClass, ip, verdict } = seen;
     if (verdict.class === 'bad-bot') {
-      // Before admission, limits and Redis: a flood of these costs a classification and a 403.
+      // Without the screen in front (an app wired by hand): the same 403, through Koa.
       refuse(ctx, routeClass, verdict.class, 'blocked_bad_bot', verdict.reason ?? 'bad-bot');
-      deny(ctx, 403, 'forbidden', 'Forbidden', 'automated clients of this kind are not allowed');
+      deny(ctx, 403, 'forbidden', 'Forbidden', BAD_BOT_DETAIL);
       return;
     }
-    if (isExempt) {
+    if (seen.exempt) {
       count(routeClass, verdict.class, 'exempt');
       await next();
       applyCachePolicy(ctx, routeClass, config, policy);
@@ -221,7 +279,7 @@ export function createEdgeProtection(options: EdgeOptions & { logger: Logger; me
       return;
     }
     try {
-      if (guarded) return await guard(ctx, next, routeClass, ip, verdict);
+      if (on) return await guard(ctx, next, routeClass, ip, verdict);
       count(routeClass, verdict.class, 'exempt');
       await next();
       applyCachePolicy(ctx, routeClass, config, policy);
@@ -229,7 +287,13 @@ export function createEdgeProtection(options: EdgeOptions & { logger: Logger; me
       admission.leave();
     }
   }
-  return { middleware: edgeProtectionMiddleware, admission, limiters, refusals };
+  return { screen: edgeScreenMiddleware, middleware: edgeProtectionMiddleware, admission, limiters, refusals };
+}
+
+/** A request header that may come more than once, as one string (the first). */
+function firstHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Load pressure and the limiter's degraded flag, read when /metrics is scraped. */
