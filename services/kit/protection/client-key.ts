@@ -139,12 +139,14 @@ const sha = (text: string) => createHash('sha256').update(text).digest('base64ur
  * (see rate-limit.ts).
  */
 export function deriveClientKey(ctx: Context, ip: string, customerKey: Buffer | undefined, nowMs: number): string {
-  const authorization = ctx.get('authorization');
-  if (customerKey && authorization.startsWith('Bearer ') && isCustomerTokenForm(authorization.slice(7).trim())) {
+  // Straight from the parsed headers: this runs on every guarded request.
+  const headers = ctx.req.headers;
+  const authorization = headers.authorization;
+  if (customerKey && authorization?.startsWith('Bearer ') && isCustomerTokenForm(authorization.slice(7).trim())) {
     const customerId = verifyCustomerToken(customerKey, authorization.slice(7).trim(), nowMs);
     if (customerId) return `cust:${customerId}`;
   }
-  const cartToken = ctx.get('x-cart-token');
-  if (CART_TOKEN.test(cartToken)) return `cart:${sha(cartToken)}`;
+  const cartToken = headers['x-cart-token'];
+  if (typeof cartToken === 'string' && CART_TOKEN.test(cartToken)) return `cart:${sha(cartToken)}`;
   return `ip:${ip}`;
 }
