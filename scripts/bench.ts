@@ -23,7 +23,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { ensureStack } from './lib/stack.js';
 import { dataDir, repoRoot } from './lib/paths.js';
-import { waitForPort } from './lib/procs.js';
+import { cpuSeconds, waitForPort } from './lib/procs.js';
 import { benchAddToCart } from './lib/bench-cart.js';
 import { benchEdge } from './lib/bench-edge.js';
 import { benchCheckout, benchWorker } from './lib/bench-checkout.js';
@@ -53,16 +53,6 @@ interface Sample {
   errors: number;
   /** Server CPU time per request (user + system), from /proc: steadier than rps on a shared machine. */
   cpuUsPerRequest?: number;
-}
-
-/** CPU seconds a process has used so far (Linux /proc; undefined elsewhere). */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
 }
 
 /** BENCH_CPU_PROFILE=1: every server process writes a V8 CPU profile here when it stops; summaries are printed at the end. */

@@ -9,12 +9,16 @@
  * - edge.cost: the same product read on a catalog with the limiter and
  *   classifier on vs off (EDGE_PROTECTION), alternating rounds, medians.
  *
+ * Both lines also give the server's CPU time per request (user + system, from
+ * /proc): steadier than rates and latencies on a shared machine.
+ *
  * Loopback is exempt by default (local tools), so both catalogs run with
  * EDGE_EXEMPT_CIDRS empty and X-Forwarded-For from loopback standing for the
  * client address (loopback is a trusted proxy by default).
  */
 import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
+import { cpuSeconds } from './procs.js';
 
 export interface BenchEdgeOptions {
   startService(service: string, port: number, env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }>;
@@ -30,7 +34,12 @@ export interface BenchEdgeOptions {
 /** A desktop browser's user-agent (human class at the edge). */
 export const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 const FLOOD_AGENTS = ['sqlmap/1.7.2#stable', 'Mozilla/5.0 zgrab/0.x', '', 'Mozilla/5.0 HeadlessChrome/120.0', 'masscan/1.3', BROWSER];
-const SCRAPER_IP = '203.0.113.66';
+/**
+ * The scraper's address, new for each run: the bench stack's Redis keeps its keys
+ * (AOF), and a window left from a run less than a minute earlier would end in the
+ * middle of this one's flood and let the scraper through again.
+ */
+const SCRAPER_IP = `203.0.113.${1 + (Math.floor(Date.now() / 1000) % 250)}`;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /** 198.18.x.y addresses (benchmark range, RFC 2544), `count` of them. */
@@ -84,9 +93,13 @@ export async function benchEdge(options: BenchEdgeOptions): Promise<Array<Record
 
   const shopperRate = Number(process.env.BENCH_EDGE_SHOPPER_RPS ?? 200);
   const floodRate = Number(process.env.BENCH_EDGE_FLOOD_RPS ?? shopperRate * 5);
+  const cpu0 = cpuSeconds(on.child.pid);
   const alone = await shoppers(on.url, options.productPath, options.durationS, shopperRate);
+  const cpu1 = cpuSeconds(on.child.pid);
   const floodRun = flood(on.url, options.productPath, options.durationS, floodRate);
   const [together, floodResult] = await Promise.all([shoppers(on.url, options.productPath, options.durationS, shopperRate), floodRun.run]);
+  const cpu2 = cpuSeconds(on.child.pid);
+  const usPer = (from: number | undefined, to: number | undefined, requests: number) => (from === undefined || to === undefined ? undefined : Math.round(((to - from) * 1e6) / Math.max(1, requests)));
   const floodTotal = Object.values(floodRun.statuses).reduce((sum, n) => sum + n, 0);
   const floodBlocked = (floodRun.statuses['403'] ?? 0) + (floodRun.statuses['429'] ?? 0);
   const floodLine = {
@@ -100,16 +113,20 @@ export async function benchEdge(options: BenchEdgeOptions): Promise<Array<Record
     floodRps: Math.round(floodResult.requests.average),
     floodBlocked: Number((floodBlocked / Math.max(1, floodTotal)).toFixed(4)),
     floodByStatus: floodRun.statuses,
+    /** Server CPU per request: shoppers alone, then shoppers and flood together. */
+    serverCpuUsPerRequest: { alone: usPer(cpu0, cpu1, alone.requests.total), flood: usPer(cpu1, cpu2, together.requests.total + floodResult.requests.total) },
   };
   console.log(`edge.flood: shopper p99 ${floodLine.shopperP99Ms} ms alone, ${floodLine.shopperP99MsFlood} ms under a ${floodLine.floodRps} rps flood (ratio ${floodLine.ratio}, target <= 1.5); flood blocked or limited: ${floodLine.floodBlocked * 100}%`);
 
   const headers = { 'user-agent': BROWSER };
   const pool = addresses(5000);
   const samples = { on: [] as number[], off: [] as number[] };
+  const cpuSamples = { on: [] as number[], off: [] as number[] };
   let onNon2xx = 0;
   for (let round = 1; round <= options.rounds; round += 1) {
     for (const [name, target] of [['off', off], ['on', on]] as const) {
       let next = 0;
+      const cpuBefore = cpuSeconds(target.child.pid);
       const result = await autocannon({
         url: target.url,
         connections: options.connections,
@@ -117,11 +134,13 @@ export async function benchEdge(options: BenchEdgeOptions): Promise<Array<Record
         requests: [{ method: 'GET', path: options.productPath, setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...headers, 'x-forwarded-for': pool[next++ % pool.length]! } }) }],
       });
       samples[name].push(result.requests.average);
+      const used = usPer(cpuBefore, cpuSeconds(target.child.pid), result.requests.total);
+      if (used !== undefined) cpuSamples[name].push(used);
       if (name === 'on') onNon2xx += result.non2xx + result.errors;
     }
     console.log(`edge.cost round ${round}/${options.rounds}: protection off ${Math.round(samples.off.at(-1)!)} rps | on ${Math.round(samples.on.at(-1)!)} rps`);
   }
-  const costLine = { bench: 'edge.cost', connections: options.connections, durationS: options.durationS, rounds: options.rounds, clients: pool.length, onRps: Math.round(median(samples.on)), offRps: Math.round(median(samples.off)), ratio: Number((median(samples.on) / median(samples.off)).toFixed(3)), target: 0.9, onNon2xx };
+  const costLine = { bench: 'edge.cost', connections: options.connections, durationS: options.durationS, rounds: options.rounds, clients: pool.length, onRps: Math.round(median(samples.on)), offRps: Math.round(median(samples.off)), ratio: Number((median(samples.on) / median(samples.off)).toFixed(3)), target: 0.9, onNon2xx, serverCpuUsPerRequest: { on: median(cpuSamples.on), off: median(cpuSamples.off) } };
   console.log(`edge.cost: catalog product read with limiter+classifier ${costLine.onRps} rps vs off ${costLine.offRps} rps: ratio ${costLine.ratio} (target >= 0.9)`);
   return [floodLine, costLine];
 }

@@ -27,6 +27,16 @@ export async function waitForPort(port: number, what: string, logFile: string, t
   throw new Error(`${what} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms; see ${logFile}`);
 }
 
+/** CPU seconds a process has used so far, user + system (Linux /proc; undefined elsewhere). */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** True when `command` is on PATH. */
 export function hasCommand(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;

@@ -64,8 +64,9 @@ export function apiSecurityHeaders(): Array<[string, string]> {
 }
 
 /**
- * The Koa app every service starts from: request id, access log and metrics,
- * security headers, an optional fast path for cached reads, request scope
+ * The Koa app every service starts from: the edge's bad-bot screen, request
+ * id, access log and metrics, security headers, CORS, edge protection, an
+ * optional fast path for cached reads, request scope
  * (AsyncLocalStorage), problem-JSON errors, probes, request timeout, JSON body
  * parsing with a size limit, and operator-injection guards. The service then
  * mounts its routers. No listening here (see server.ts).
@@ -75,12 +76,15 @@ export function createKoaApp(options: KoaAppOptions): Koa {
   const app = new Koa({ proxy: options.proxy ?? true });
   app.silent = true;
   app.on('error', (error: unknown) => logger.error({ err: error }, 'koa error'));
+  const edge = createEdgeProtection({ config: edgeConfig(), ...options.edge, logger, metrics, answerHeaders: apiSecurityHeaders(), draining: () => health.isDraining });
+  // Bad bots are answered before anything else runs: a flood of them costs a classification and a 403 each.
+  app.use(edge.screen);
   app.use(requestId());
   app.use(observe(logger, metrics, health, options.accessLog));
   app.use(securityHeaders(helmet(API_SECURITY_HEADERS) as Parameters<typeof securityHeaders>[0]));
   // Before the fast path, authentication and any limiter: a preflight carries no credentials.
   if (options.cors) app.use(corsMiddleware(options.cors));
-  app.use(createEdgeProtection({ config: edgeConfig(), ...options.edge, logger, metrics }).middleware);
+  app.use(edge.middleware);
   if (options.fastPath) app.use(options.fastPath);
   app.use(requestContextScope());
   app.use(problemErrors(logger));

@@ -51,7 +51,8 @@ export interface AccessLogOptions {
 
 /**
  * Request metrics for every request, and an access log: every error (4xx/5xx),
- * every slow request, and a sample of the rest. At 30x traffic a line per cached
+ * every slow request, and a sample of the rest; refusals of the edge protection
+ * are logged by it instead, aggregated. At 30x traffic a line per cached
  * read costs a third of a catalog replica's CPU and mostly repeats what the
  * Ingress logs and the metrics count. Health and metrics endpoints stay out.
  * A handler marks an expected, frequent refusal with `ctx.state.routine = true`:
@@ -69,7 +70,8 @@ export function observe(logger: Logger, metrics: Metrics, health: Health, access
     const ms = Math.round(seconds * 1e4) / 10;
     // A routine refusal (ctx.state.routine, e.g. a sold-out 409 in a rush) is counted above but logged only as sampled.
     const notable = (ctx.status >= 400 && ctx.state.routine !== true) || ms >= access.slowMs;
-    if (!QUIET_PATHS.has(ctx.path) && (notable || Math.random() < access.sample)) {
+    // Requests the edge protection refused are in its own aggregated log (docs/edge-protection.md): a flood must not write a line each.
+    if (!QUIET_PATHS.has(ctx.path) && ctx.state.edgeRefused !== true && (notable || Math.random() < access.sample)) {
       const entry = { requestId: ctx.state.requestId, method: ctx.method, route, path: ctx.path, status: ctx.status, ms };
       if (ctx.status >= 500) logger.warn(entry, 'request failed');
       else logger.info(entry, 'request');

@@ -1,6 +1,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import Koa from 'koa';
 import request from 'supertest';
+import { CidrSet, createBotClassifier, createEdgeProtection, createLogger, createMetrics, edgeConfig, FLAG_RECHECK_MS, ManualClock } from '../../services/kit/index.js';
 import { uniqueName } from '../helpers/env.js';
 import { BROWSER, edgeApp, GOOGLE_IP, GOOGLEBOT, metricValue, testRedis } from './helpers.js';
 
@@ -80,4 +82,63 @@ test('when a client makes checkout attempts far beyond human rates, then it is t
   await b.post('/api/cart/cart/lines').set('user-agent', BROWSER).set('x-forwarded-for', '198.51.100.20').send({}).expect(403);
   await b.post('/api/checkout').set('user-agent', BROWSER).set('x-forwarded-for', '198.51.100.21').send({}).expect(201);
   assert.equal(Number(await redis.ttl(`${keyPrefix}:flag:ip:198.51.100.20`)) > 0, true);
+});
+
+test('when another replica flags a client, then this replica believes its own recent "not flagged" for at most the recheck interval, then refuses it', async () => {
+  const keyPrefix = `${prefix}:flag-recheck`;
+  const overrides = { EDGE_BEHAVIOUR_CHECKOUT: '1/600', EDGE_BEHAVIOUR_COOLDOWN_S: '60' };
+  const clock = new ManualClock(Date.now());
+  const a = request(edgeApp({ redis, keyPrefix, overrides }).app.callback());
+  const b = request(edgeApp({ redis, keyPrefix, overrides, clock }).app.callback());
+  const cartWrite = () => b.post('/api/cart/cart/lines').set('user-agent', BROWSER).set('x-forwarded-for', '198.51.100.30').send({});
+  await cartWrite().expect(201);
+  await a.post('/api/checkout').set('user-agent', BROWSER).set('x-forwarded-for', '198.51.100.30').send({}).expect(201);
+  await a.post('/api/checkout').set('user-agent', BROWSER).set('x-forwarded-for', '198.51.100.30').send({}).expect(403);
+  // Replica b asked Redis on the first write and remembers the answer for FLAG_RECHECK_MS.
+  await cartWrite().expect(201);
+  clock.advance(FLAG_RECHECK_MS + 1);
+  await cartWrite().expect(403);
+});
+
+test('when the same user-agents come again, then the remembered classification gives the same verdicts, and a crawler is still checked against its range per address', () => {
+  const classify = createBotClassifier({ goodAgents: ['Googlebot'], goodCidrs: new CidrSet(['66.249.64.0/19']), badAgents: ['sqlmap', 'HeadlessChrome'] }, 2);
+  const long = `Mozilla/5.0 ${'x'.repeat(600)} SQLMAP`;
+  for (let round = 0; round < 2; round += 1) {
+    assert.deepEqual(classify('Mozilla/5.0 headlesschrome/120', '198.51.100.1'), { class: 'bad-bot', reason: 'signature:HeadlessChrome' });
+    assert.deepEqual(classify(GOOGLEBOT, GOOGLE_IP), { class: 'good-bot', name: 'Googlebot' });
+    assert.deepEqual(classify(GOOGLEBOT, '203.0.113.9'), { class: 'bad-bot', reason: 'forged-crawler:Googlebot' });
+    assert.deepEqual(classify('   ', '198.51.100.1'), { class: 'bad-bot', reason: 'empty-user-agent' });
+    assert.deepEqual(classify(long, '198.51.100.1'), { class: 'bad-bot', reason: 'signature:sqlmap' });
+    assert.deepEqual(classify(BROWSER, '198.51.100.1'), { class: 'human' });
+  }
+});
+
+test('when a bad bot is screened out before the rest of the chain, then its 403 still carries the problem body, request id, no-store and the security headers', async () => {
+  const { app, metrics } = edgeApp({ redis, keyPrefix: `${prefix}:screen` });
+  const server = request(app.callback());
+  const response = await server.get('/api/cart/cart').set('user-agent', 'masscan/1.3').set('x-forwarded-for', '198.51.100.60').set('x-request-id', 'screen-test-1').expect(403);
+  assert.equal(response.headers['content-type'], 'application/problem+json');
+  assert.equal(response.headers['cache-control'], 'no-store');
+  assert.equal(response.headers['x-request-id'], 'screen-test-1');
+  assert.equal(response.headers['x-content-type-options'], 'nosniff');
+  assert.match(String(response.headers['content-security-policy']), /default-src 'none'/);
+  assert.deepEqual(response.body, { type: 'urn:problem:forbidden', title: 'Forbidden', status: 403, detail: 'automated clients of this kind are not allowed', requestId: 'screen-test-1' });
+  const head = await server.head('/api/catalog/products/kettle').set('user-agent', '').set('x-forwarded-for', '198.51.100.60').expect(403);
+  assert.match(String(head.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  assert.equal(await metricValue(metrics, 'edge_requests_total', { bot_class: 'bad-bot', decision: 'blocked_bad_bot', route_class: 'cart' }), 1);
+  assert.equal(await metricValue(metrics, 'edge_requests_total', { bot_class: 'bad-bot', decision: 'blocked_bad_bot', route_class: 'browse' }), 1);
+});
+
+test('when the protection middleware runs without the screen in front, then bad bots get the same 403 from it', async () => {
+  const koa = new Koa();
+  const metrics = createMetrics('edge-unscreened');
+  const edge = createEdgeProtection({ config: edgeConfig({ EDGE_EXEMPT_CIDRS: '' }), redis, keyPrefix: `${prefix}:unscreened`, logger: createLogger({ service: 'edge-test', level: 'silent' }), metrics, loadSignal: () => 0 });
+  koa.use(edge.middleware);
+  koa.use((ctx) => {
+    ctx.body = { ok: true };
+  });
+  const response = await request(koa.callback()).get('/api/catalog/products/kettle').set('user-agent', 'sqlmap/1.7').set('x-forwarded-for', '198.51.100.61').expect(403);
+  assert.equal(response.body.type, 'urn:problem:forbidden');
+  await request(koa.callback()).get('/api/catalog/products/kettle').set('user-agent', BROWSER).set('x-forwarded-for', '198.51.100.61').expect(200);
+  assert.equal(await metricValue(metrics, 'edge_requests_total', { bot_class: 'bad-bot', decision: 'blocked_bad_bot', route_class: 'browse' }), 1);
 });

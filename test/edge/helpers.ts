@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { createKoaApp, createLogger, createMetrics, createRedis, connectRedis, edgeConfig, Health, type LoadSignal, type Metrics, type Redis } from '../../services/kit/index.js';
+import { createKoaApp, createLogger, createMetrics, createRedis, connectRedis, edgeConfig, Health, type Clock, type LoadSignal, type Metrics, type Redis } from '../../services/kit/index.js';
 import { testServers } from '../helpers/env.js';
 
 export const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
@@ -22,7 +22,7 @@ export interface EdgeTestApp {
  * a trusted proxy, so X-Forwarded-For stands for the client address. The load
  * signal is 0 unless given: a busy test machine must not shed these requests.
  */
-export function edgeApp(options: { overrides?: Record<string, string>; redis?: Redis; keyPrefix: string; loadSignal?: LoadSignal; customerKey?: Buffer }): EdgeTestApp {
+export function edgeApp(options: { overrides?: Record<string, string>; redis?: Redis; keyPrefix: string; loadSignal?: LoadSignal; customerKey?: Buffer; clock?: Clock; logLevel?: string }): EdgeTestApp {
   const logs: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -30,10 +30,10 @@ export function edgeApp(options: { overrides?: Record<string, string>; redis?: R
       done();
     },
   });
-  const logger = createLogger({ service: 'edge-test', level: 'warn', destination });
+  const logger = createLogger({ service: 'edge-test', level: options.logLevel ?? 'warn', destination });
   const metrics = createMetrics('edge-test');
   const config = edgeConfig({ EDGE_EXEMPT_CIDRS: '', ...options.overrides });
-  const app = createKoaApp({ logger, metrics, health: new Health(), edge: { config, redis: options.redis, keyPrefix: options.keyPrefix, loadSignal: options.loadSignal ?? (() => 0), customerKey: options.customerKey } });
+  const app = createKoaApp({ logger, metrics, health: new Health(), edge: { config, redis: options.redis, keyPrefix: options.keyPrefix, loadSignal: options.loadSignal ?? (() => 0), customerKey: options.customerKey, clock: options.clock } });
   const router = new Router();
   router.get('/api/catalog/products/:id', (ctx) => {
     ctx.body = { id: ctx.params.id, name: 'Kettle' };

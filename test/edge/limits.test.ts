@@ -50,6 +50,20 @@ test('when the forwarded chain has entries a client wrote, then only the hops of
   assert.equal(resolveClientIp('10.1.2.3', 'not-an-ip', { trustedProxies, hops: 1 }), '10.1.2.3');
 });
 
+test('when addresses are matched against ranges, then IPv4 ranges, single addresses, mapped and IPv6 forms answer as CIDR says, and malformed ones never match', () => {
+  const set = new CidrSet(['66.249.64.0/19', '203.0.113.7', '2001:db8::/32', '::1']);
+  for (const ip of ['66.249.64.0', '66.249.95.255', '203.0.113.7', '::ffff:66.249.70.1', '2001:db8::5', '::1']) assert.equal(set.has(ip), true, ip);
+  for (const ip of ['66.249.63.255', '66.249.96.0', '203.0.113.8', '2001:db9::5', '::2', '', '66.249.64', '066.249.64.1', '66.249.64.256', '66.249.64.1.2', 'x']) assert.equal(set.has(ip), false, ip);
+  assert.equal(new CidrSet(['0.0.0.0/0']).has('255.255.255.255'), true);
+  assert.equal(new CidrSet([]).has('1.2.3.4'), false);
+  // Asked twice: the remembered IPv6 answers stay right.
+  assert.equal(set.has('2001:db8::5'), true);
+  assert.equal(set.has('2001:db9::5'), false);
+  const trustedProxies = new CidrSet(['10.0.0.0/8']);
+  assert.equal(resolveClientIp('10.1.2.3', ' 6.6.6.6 ,2001:db8::9 ', { trustedProxies, hops: 1 }), '2001:db8::9');
+  assert.equal(resolveClientIp('10.1.2.3', ',10.9.9.9', { trustedProxies, hops: 3 }), '10.9.9.9');
+});
+
 test('when a signed-in customer calls from changing addresses, then the limit follows the customer id; rotating cart tokens still meets the per-address ceiling', async () => {
   const customerKey = Buffer.from('customer-key-for-edge-tests-0123');
   const { app } = edgeApp({ redis, keyPrefix: `${prefix}:keys`, customerKey, overrides: { EDGE_LIMIT_CART: '2/60', EDGE_IP_CEILING_FACTOR: '2' } });

@@ -1,14 +1,18 @@
 import type { Context, Middleware, Next } from 'koa';
+import type { IncomingMessage } from 'node:http';
 import client from 'prom-client';
 import { LRUCache } from 'lru-cache';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { classifyBot, type BotRules, type BotVerdict } from './bots.js';
+import { requestIdFrom } from '../middleware.js';
+import { createBotClassifier, type BotVerdict } from './bots.js';
 import { CidrSet, deriveClientKey, resolveClientIp } from './client-key.js';
+import { systemClock, type Clock } from '../clock.js';
+import { createRefusalLog, type RefusalLog } from './refusal-log.js';
 import type { EdgeConfig, RouteClass } from './config.js';
 import { createAdmission, goodBotShare, type Admission, type LoadSignal } from './admission.js';
-import { createLimiters, limitHeaders, type LimitDecision, type Limiters } from './rate-limit.js';
+import { createLimiters, setLimitHeaders, type LimitDecision, type Limiters } from './rate-limit.js';
 import { createRouteClassifier, DEFAULT_ROUTE_CLASSES, type RouteClassRule } from './route-class.js';
 import { applyCachePolicy, publicCacheControl } from './cache-policy.js';
 
@@ -25,24 +29,75 @@ export interface EdgeOptions {
   loadSignal?: LoadSignal;
   /** Redis key namespace (tests use one per file). */
   keyPrefix?: string;
+  /** Time for the flag cache and the refusal log's windows (tests move it by hand). */
+  clock?: Clock;
+}
+
+/** What the kit adds when it builds the protection for an app (createKoaApp). */
+export interface EdgeWiring {
+  logger: Logger;
+  metrics: Metrics;
+  /** Headers every answer carries (the API security headers): the screen's 403 sets them itself. */
+  answerHeaders?: ReadonlyArray<readonly [string, string]>;
+  /** True while the process drains: the screen's 403 then closes the connection, as other answers do. */
+  draining?: () => boolean;
 }
 
 export interface EdgeProtection {
+  /**
+   * First in the chain: answers bad bots with 403 before the request id,
+   * metrics, headers and everything after (see `middleware` for the rest).
+   */
+  screen: Middleware;
+  /** The protection itself: crawlers, shedding, behaviour, limits, cache policy. */
   middleware: Middleware;
   admission: Admission;
   limiters: Limiters;
+  /** The aggregated log of refused requests (flush it at shutdown or in tests). */
+  refusals: RefusalLog;
 }
+
+/**
+ * How long "not flagged" is believed for a client key before Redis is asked
+ * again: a flag set by another replica reaches this one at most this late (the
+ * replica that sets it knows at once).
+ */
+export const FLAG_RECHECK_MS = 1_000;
 
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 const READS = new Set(['GET', 'HEAD']);
+const HUMAN: BotVerdict = { class: 'human' };
 type Decision = 'allowed' | 'exempt' | 'blocked_bad_bot' | 'blocked_route' | 'blocked_behaviour' | 'limited' | 'shed' | 'error';
+const BAD_BOT_DETAIL = 'automated clients of this kind are not allowed';
 
-function deny(ctx: Context, status: number, code: string, title: string, detail: string, headers: Record<string, string> = {}): void {
+/** Route class, client address and bot class of a request: worked out once, by the screen. */
+interface Seen {
+  routeClass: RouteClass;
+  ip: string;
+  exempt: boolean;
+  verdict: BotVerdict;
+}
+
+/** A refusal decided by the checks: 403 with a reason for the log. */
+interface Block {
+  decision: 'blocked_bad_bot' | 'blocked_route' | 'blocked_behaviour';
+  reason: string;
+  detail: string;
+}
+const BEHAVIOUR_DETAIL = 'too many attempts; try again later';
+
+/**
+ * Answers a refused request here: a problem body and `no-store`, nothing else
+ * of the chain runs. `edgeRefused` tells the access log that the edge's own
+ * (aggregated) log line covers it.
+ */
+function deny(ctx: Context, status: number, code: string, title: string, detail: string, retryAfter?: string): void {
   ctx.state.route = `edge:${code}`;
+  ctx.state.edgeRefused = true;
   ctx.status = status;
   ctx.type = 'application/problem+json';
-  ctx.set('cache-control', 'no-store');
-  for (const [name, value] of Object.entries(headers)) ctx.set(name, value);
+  ctx.res.setHeader('cache-control', 'no-store');
+  if (retryAfter) ctx.res.setHeader('retry-after', retryAfter);
   ctx.body = { type: `urn:problem:${code}`, title, status, detail, requestId: ctx.state.requestId };
 }
 
@@ -53,31 +108,52 @@ function deny(ctx: Context, status: number, code: string, title: string, detail:
  * overload, applies per-class rate limits, and sets the cache policy on the
  * way out. Health and metrics endpoints and CORS preflights pass untouched.
  */
-export function createEdgeProtection(options: EdgeOptions & { logger: Logger; metrics: Metrics }): EdgeProtection {
+export function createEdgeProtection(options: EdgeOptions & EdgeWiring): EdgeProtection {
   const config = options.config;
   const log = options.logger.child({ module: 'edge' });
+  const clock = options.clock ?? systemClock;
   const on = config.EDGE_PROTECTION === 'on';
   const proxies = { trustedProxies: new CidrSet(config.EDGE_TRUSTED_PROXIES), hops: config.EDGE_PROXY_HOPS };
   const exempt = new CidrSet(config.EDGE_EXEMPT_CIDRS);
-  const rules: BotRules = { goodAgents: config.EDGE_GOOD_BOT_AGENTS, goodCidrs: new CidrSet(config.EDGE_GOOD_BOT_CIDRS), badAgents: config.EDGE_BAD_BOT_AGENTS };
+  const classifyBot = createBotClassifier({ goodAgents: config.EDGE_GOOD_BOT_AGENTS, goodCidrs: new CidrSet(config.EDGE_GOOD_BOT_CIDRS), badAgents: config.EDGE_BAD_BOT_AGENTS });
   const classify = createRouteClassifier([...(options.routes ?? []), ...DEFAULT_ROUTE_CLASSES]);
   const admission = createAdmission({ loopDelayMs: config.EDGE_SHED_LOOP_DELAY_MS, maxInFlight: config.EDGE_SHED_IN_FLIGHT, loadSignal: options.loadSignal });
   const prefix = options.keyPrefix ?? 'edge';
   const limiters = createLimiters({ config, redis: options.redis, prefix });
-  const flagged = new LRUCache<string, string>({ max: 10_000, ttl: config.EDGE_BEHAVIOUR_COOLDOWN_S * 1000 });
+  const perf = { now: () => clock.now() };
+  // ttlResolution 0: expiry follows `clock` exactly (no cached time, no timer per lookup).
+  const flagged = new LRUCache<string, string>({ max: 10_000, ttl: config.EDGE_BEHAVIOUR_COOLDOWN_S * 1000, ttlResolution: 0, perf });
+  // Keys Redis recently said are not flagged: a cart request reads the flag once a second per key, not every time.
+  const notFlagged = new LRUCache<string, true>({ max: 10_000, ttl: FLAG_RECHECK_MS, ttlResolution: 0, perf });
+  const refusals = createRefusalLog(log, { clock });
   const policy = publicCacheControl(config);
   const retryAfter = String(config.EDGE_SHED_RETRY_AFTER_S);
   const counted = options.metrics.counter('edge_requests_total', 'Edge decisions by route class, bot class and decision', ['route_class', 'bot_class', 'decision']);
   registerGauges(options.metrics, admission, limiters);
-  const count = (routeClass: RouteClass, bot: string, decision: Decision) => counted.inc({ route_class: routeClass, bot_class: bot, decision });
+  // The labelled children, looked up once: prom-client hashes the label set on every inc() otherwise.
+  const children = new Map<string, client.Counter.Internal>();
+  function count(routeClass: RouteClass, bot: string, decision: Decision): void {
+    const key = `${routeClass}|${bot}|${decision}`;
+    let child = children.get(key);
+    if (!child) {
+      child = counted.labels({ route_class: routeClass, bot_class: bot, decision });
+      children.set(key, child);
+    }
+    child.inc();
+  }
+  function refuse(ctx: Context, routeClass: RouteClass, bot: string, decision: Decision, reason: string): void {
+    count(routeClass, bot, decision);
+    refusals.record({ decision, reason, routeClass, botClass: bot, ip: String(ctx.state.clientIp), method: ctx.method, path: ctx.path });
+  }
 
   /** Marked as a bot for the cool-down: in this process at once, in every replica through Redis. */
   async function isFlagged(key: string): Promise<string | undefined> {
     const local = flagged.get(key);
-    if (local || !options.redis) return local;
+    if (local || !options.redis || notFlagged.has(key)) return local;
     try {
       const shared = await options.redis.get(`${prefix}:flag:${key}`);
       if (shared) flagged.set(key, shared);
+      else notFlagged.set(key, true);
       return shared ?? undefined;
     } catch {
       return undefined;
@@ -85,31 +161,25 @@ export function createEdgeProtection(options: EdgeOptions & { logger: Logger; me
   }
   async function flag(key: string, reason: string): Promise<void> {
     flagged.set(key, reason);
+    notFlagged.delete(key);
     await options.redis?.set(`${prefix}:flag:${key}`, reason, 'EX', config.EDGE_BEHAVIOUR_COOLDOWN_S).catch(() => undefined);
   }
 
-  /** Bot rules and limits for one non-exempt request; returns the limit decision, or undefined when it already answered. */
-  async function check(ctx: Context, routeClass: RouteClass, ip: string, verdict: BotVerdict): Promise<LimitDecision | undefined> {
-    const block = (decision: Decision, reason: string, detail: string) => {
-      count(routeClass, verdict.class, decision);
-      log.warn({ reason, botClass: verdict.class, routeClass, ip, method: ctx.method, path: ctx.path }, 'edge blocked request');
-      deny(ctx, 403, 'forbidden', 'Forbidden', detail);
-      return undefined;
-    };
-    if (verdict.class === 'bad-bot') return block('blocked_bad_bot', verdict.reason ?? 'bad-bot', 'automated clients of this kind are not allowed');
+  /** Bot rules and limits for one non-exempt request that is not a bad bot: a 403 to give, or the limit decision. */
+  async function check(ctx: Context, routeClass: RouteClass, ip: string, verdict: BotVerdict): Promise<LimitDecision | Block> {
     const key = deriveClientKey(ctx, ip, options.customerKey, Date.now());
     ctx.state.clientKey = key;
     if (verdict.class === 'good-bot') {
-      if (routeClass !== 'browse') return block('blocked_route', `good-bot-route:${routeClass}`, 'crawlers may only browse');
+      if (routeClass !== 'browse') return { decision: 'blocked_route', reason: `good-bot-route:${routeClass}`, detail: 'crawlers may only browse' };
       return limiters.consumeGoodBot(verdict.name ?? 'crawler', 1 / goodBotShare(admission.pressure()));
     }
     if (routeClass !== 'browse') {
       const reason = await isFlagged(key);
-      if (reason) return block('blocked_behaviour', reason, 'too many attempts; try again later');
+      if (reason) return { decision: 'blocked_behaviour', reason, detail: BEHAVIOUR_DETAIL };
       const kind = routeClass === 'checkout' && ctx.method === 'POST' ? 'checkout' : routeClass === 'cart' && !READS.has(ctx.method) ? 'cart' : undefined;
       if (kind && !(await limiters.behaviour(kind, key))) {
         await flag(key, `behaviour:${kind}`);
-        return block('blocked_behaviour', `behaviour:${kind}`, 'too many attempts; try again later');
+        return { decision: 'blocked_behaviour', reason: `behaviour:${kind}`, detail: BEHAVIOUR_DETAIL };
       }
     }
     const decision = await limiters.consume(routeClass, key);
@@ -119,51 +189,111 @@ export function createEdgeProtection(options: EdgeOptions & { logger: Logger; me
     return ceiling.allowed ? decision : ceiling;
   }
 
-  async function edgeProtectionMiddleware(ctx: Context, next: Next): Promise<void> {
-    if (QUIET.has(ctx.path) || ctx.method === 'OPTIONS') return next();
-    const routeClass = classify(ctx.method, ctx.path);
-    const ip = resolveClientIp(ctx.req.socket.remoteAddress ?? '', ctx.get('x-forwarded-for') || undefined, proxies);
-    ctx.state.clientIp = ip;
-    ctx.state.routeClass = routeClass;
-    // Exempt callers (in-cluster services, local tools) skip bots, limits and shedding: their requests serve an admitted one.
-    const isExempt = exempt.has(ip);
-    const guarded = on && !isExempt;
-    const verdict: BotVerdict = guarded ? classifyBot(ctx.get('user-agent'), ip, rules) : { class: 'human' };
-    ctx.state.botClass = verdict.class;
-    if (!isExempt && verdict.class !== 'bad-bot' && !admission.enter(routeClass)) {
-      count(routeClass, verdict.class, 'shed');
-      deny(ctx, 503, 'overloaded', 'Service overloaded', `${routeClass} requests are shed while the service is overloaded`, { 'retry-after': retryAfter });
+  /** The guarded path after classification; errors of the store and its insurance let the request through. */
+  async function guard(ctx: Context, next: Next, routeClass: RouteClass, ip: string, verdict: BotVerdict): Promise<void> {
+    let outcome: LimitDecision | Block | undefined;
+    try {
+      outcome = await check(ctx, routeClass, ip, verdict);
+    } catch (error) {
+      // Both the store and its in-memory insurance failed: serve rather than fail the shop.
+      log.error({ err: error, routeClass }, 'edge limiter failed; request let through');
+      count(routeClass, verdict.class, 'error');
+    }
+    if (outcome && 'decision' in outcome) {
+      refuse(ctx, routeClass, verdict.class, outcome.decision, outcome.reason);
+      deny(ctx, 403, 'forbidden', 'Forbidden', outcome.detail);
       return;
     }
-    const entered = !isExempt && verdict.class !== 'bad-bot';
-    try {
-      if (guarded) {
-        const decision = await check(ctx, routeClass, ip, verdict).catch((error: unknown) => {
-          // Both the store and its in-memory insurance failed: serve rather than fail the shop.
-          log.error({ err: error, routeClass }, 'edge limiter failed; request let through');
-          count(routeClass, verdict.class, 'error');
-          return 'failed' as const;
-        });
-        if (!decision) return;
-        if (decision !== 'failed') {
-          for (const [name, value] of Object.entries(limitHeaders(decision))) ctx.set(name, value);
-          if (!decision.allowed) {
-            count(routeClass, verdict.class, 'limited');
-            deny(ctx, 429, 'rate_limited', 'Too many requests', `the ${routeClass} limit of ${decision.limit} requests is used up`);
-            return;
-          }
-          count(routeClass, verdict.class, 'allowed');
-        }
-      } else {
-        count(routeClass, verdict.class, 'exempt');
+    if (outcome) {
+      setLimitHeaders(ctx.res, outcome);
+      if (!outcome.allowed) {
+        refuse(ctx, routeClass, verdict.class, 'limited', `limit:${routeClass}`);
+        deny(ctx, 429, 'rate_limited', 'Too many requests', `the ${routeClass} limit of ${outcome.limit} requests is used up`);
+        return;
       }
+      count(routeClass, verdict.class, 'allowed');
+    }
+    await next();
+    applyCachePolicy(ctx, routeClass, config, policy);
+  }
+
+  function see(ctx: Context): Seen {
+    const routeClass = classify(ctx.method, ctx.path);
+    const headers = ctx.req.headers;
+    const forwardedFor = headers['x-forwarded-for'];
+    const ip = resolveClientIp(ctx.req.socket.remoteAddress ?? '', typeof forwardedFor === 'string' && forwardedFor ? forwardedFor : undefined, proxies);
+    // Exempt callers (in-cluster services, local tools) skip bots, limits and shedding: their requests serve an admitted one.
+    const isExempt = exempt.has(ip);
+    const verdict: BotVerdict = on && !isExempt ? classifyBot(headers['user-agent'] ?? '', ip) : HUMAN;
+    ctx.state.clientIp = ip;
+    ctx.state.routeClass = routeClass;
+    ctx.state.botClass = verdict.class;
+    return { routeClass, ip, exempt: isExempt, verdict };
+  }
+
+  const answerHeaders = options.answerHeaders ?? [];
+  /** The 403 of a bad bot, written here: one writeHead and one end, no Koa response machinery. */
+  function screenOut(ctx: Context, seen: Seen): void {
+    refuse(ctx, seen.routeClass, 'bad-bot', 'blocked_bad_bot', seen.verdict.reason ?? 'bad-bot');
+    const requestId = requestIdFrom(firstHeader(ctx.req, 'x-request-id'));
+    const body = `{"type":"urn:problem:forbidden","title":"Forbidden","status":403,"detail":"${BAD_BOT_DETAIL}","requestId":${JSON.stringify(requestId)}}`;
+    const res = ctx.res;
+    for (const [name, value] of answerHeaders) res.setHeader(name, value);
+    res.setHeader('x-request-id', requestId);
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('content-type', 'application/problem+json');
+    res.setHeader('content-length', Buffer.byteLength(body));
+    if (options.draining?.()) res.setHeader('connection', 'close');
+    ctx.respond = false;
+    res.statusCode = 403;
+    res.end(ctx.method === 'HEAD' ? undefined : body);
+  }
+
+  function edgeScreenMiddleware(ctx: Context, next: Next): unknown {
+    if (!on || QUIET.has(ctx.path) || ctx.method === 'OPTIONS') return next();
+    const seen = see(ctx);
+    if (seen.verdict.class === 'bad-bot') return screenOut(ctx, seen);
+    ctx.state.edgeSeen = seen;
+    return next();
+  }
+
+  async function edgeProtectionMiddleware(ctx: Context, next: Next): Promise<void> {
+    if (QUIET.has(ctx.path) || ctx.method === 'OPTIONS') return next();
+    const seen = (ctx.state.edgeSeen as Seen | undefined) ?? see(ctx);
+    const { routeClass, ip, verdict } = seen;
+    if (verdict.class === 'bad-bot') {
+      // Without the screen in front (an app wired by hand): the same 403, through Koa.
+      refuse(ctx, routeClass, verdict.class, 'blocked_bad_bot', verdict.reason ?? 'bad-bot');
+      deny(ctx, 403, 'forbidden', 'Forbidden', BAD_BOT_DETAIL);
+      return;
+    }
+    if (seen.exempt) {
+      count(routeClass, verdict.class, 'exempt');
+      await next();
+      applyCachePolicy(ctx, routeClass, config, policy);
+      return;
+    }
+    if (!admission.enter(routeClass)) {
+      refuse(ctx, routeClass, verdict.class, 'shed', `pressure:${routeClass}`);
+      deny(ctx, 503, 'overloaded', 'Service overloaded', `${routeClass} requests are shed while the service is overloaded`, retryAfter);
+      return;
+    }
+    try {
+      if (on) return await guard(ctx, next, routeClass, ip, verdict);
+      count(routeClass, verdict.class, 'exempt');
       await next();
       applyCachePolicy(ctx, routeClass, config, policy);
     } finally {
-      if (entered) admission.leave();
+      admission.leave();
     }
   }
-  return { middleware: edgeProtectionMiddleware, admission, limiters };
+  return { screen: edgeScreenMiddleware, middleware: edgeProtectionMiddleware, admission, limiters, refusals };
+}
+
+/** A request header that may come more than once, as one string (the first). */
+function firstHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Load pressure and the limiter's degraded flag, read when /metrics is scraped. */

@@ -6,4 +6,5 @@ export * from './route-class.js';
 export * from './rate-limit.js';
 export * from './admission.js';
 export * from './cache-policy.js';
+export * from './refusal-log.js';
 export * from './edge.js';

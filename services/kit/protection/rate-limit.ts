@@ -84,14 +84,11 @@ async function decide(limiter: RateLimiterAbstract | undefined, key: string, wei
   }
 }
 
-/** RateLimit-* headers (IETF draft) and, when refused, Retry-After. */
-export function limitHeaders(decision: LimitDecision): Record<string, string> {
+/** RateLimit-* headers (IETF draft) and, when refused, Retry-After, set on the response. */
+export function setLimitHeaders(response: { setHeader(name: string, value: string): unknown }, decision: LimitDecision): void {
   const resetS = String(Math.max(1, Math.ceil(decision.resetMs / 1000)));
-  const headers: Record<string, string> = {
-    'ratelimit-limit': String(decision.limit),
-    'ratelimit-remaining': String(decision.remaining),
-    'ratelimit-reset': resetS,
-  };
-  if (!decision.allowed) headers['retry-after'] = resetS;
-  return headers;
+  response.setHeader('ratelimit-limit', String(decision.limit));
+  response.setHeader('ratelimit-remaining', String(decision.remaining));
+  response.setHeader('ratelimit-reset', resetS);
+  if (!decision.allowed) response.setHeader('retry-after', resetS);
 }
