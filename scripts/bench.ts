@@ -18,6 +18,7 @@
  * Prints one JSON line per benchmark and writes reports/bench.json.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
@@ -70,7 +71,18 @@ function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv): Chi
   return child;
 }
 
+/** True when something already listens on 127.0.0.1:`port`. */
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
 async function startService(service: string, port: number, env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
+  // A port still held by an earlier part of this run would make the wait below succeed for the wrong process.
+  if (await portTaken(port)) throw new Error(`port ${port} is already in use; cannot start ${service} there`);
   const child = startProcess(service, ['services/main.ts'], { ...env, SERVICE: service, PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '0' });
   await waitForPort(port, service, path.join(logDir, logName(service, { PORT: String(port) })), 60_000, child);
   return { url: `http://127.0.0.1:${port}`, child };
@@ -266,12 +278,15 @@ async function main(): Promise<void> {
       const perPage = Object.fromEntries(['first', 'cursor', 'categorySort', 'search'].map((name, k) => [name, Math.round(median(times.filter((_, i) => i % pages.length === k)))]));
 
       const loadStarted = Date.now();
-      const { url: second } = await startService('catalog', port(7), coldEnv);
+      // Ports 12 and 13: 7 and 8 are checkout's and fulfillment's, 10 and 11 the edge bench's.
+      const second = await startService('catalog', port(12), coldEnv);
       // The writes since the first catalog's start make the Redis snapshot outdated: this replica reads the database.
-      const { ms: indexLoadMs, source: indexLoadSource } = await waitForIndex(second, products.length, loadStarted);
+      const { ms: indexLoadMs, source: indexLoadSource } = await waitForIndex(second.url, products.length, loadStarted);
       // The database path takes seconds per page here: a longer request deadline, so it is measured rather than cut off.
-      const { url: fromDb } = await startService('catalog', port(8), { ...coldEnv, CATALOG_INDEX: 'off', REQUEST_TIMEOUT_MS: '60000' });
-      const dbTimes = await timeColdPages(await pagesOf(fromDb));
+      const fromDb = await startService('catalog', port(13), { ...coldEnv, CATALOG_INDEX: 'off', REQUEST_TIMEOUT_MS: '60000' });
+      const dbTimes = await timeColdPages(await pagesOf(fromDb.url));
+      // Done with them: their CPU and memory go back to the parts that follow.
+      for (const { child } of [second, fromDb]) child.kill('SIGTERM');
       console.log(`catalog.list.cold: p50 ${pct(0.5)} ms from the index, ${Math.round(median(dbTimes))} ms from the database; a new replica loaded 10,000 products in ${indexLoadMs} ms`);
       lines.push({ bench: 'catalog.list.cold', products: products.length, requests: times.length, p50Ms: pct(0.5), p99Ms: pct(0.99), medianMsByPage: perPage, target: 100, source: 'index', indexLoadMs, indexLoadSource, databaseP50Ms: Math.round(median(dbTimes)) });
     }
@@ -284,7 +299,7 @@ async function main(): Promise<void> {
     console.log(`\ncatalog GET product: ${catalogResult.rps} rps (p50 ${catalogResult.p50Ms} ms, p99 ${catalogResult.p99Ms} ms) vs bare Koa ${bareResult.rps} rps: ratio ${catalogLine.ratio} (target >= 0.85) ${catalogLine.ratio >= 0.85 ? 'MET' : 'NOT MET'}`);
     console.log(`add to cart:         ${cartLine.cart.rps} rps (p50 ${cartLine.cart.p50Ms} ms, p99 ${cartLine.cart.p99Ms} ms); written to reports/bench.json`);
   } finally {
-    await Promise.all(children.map((child) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))))));
+    await Promise.all(children.map((child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))))));
     await stack.stop();
     if (profileDir && fs.existsSync(profileDir)) {
       for (const file of fs.readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile')).sort()) {
