@@ -6,7 +6,7 @@ import { ManualClock } from '../../services/kit/index.js';
 import { anonCartId } from '../../services/cart/domain/carts.js';
 import type { Clients } from '../../services/cart/clients.js';
 import type { Product } from '../helpers/catalog.js';
-import { uniqueName } from '../helpers/env.js';
+import { eventually, uniqueName } from '../helpers/env.js';
 import { admin, inventoryCalls } from '../inventory/helpers.js';
 import { startCartStack, type CartStack } from './helpers.js';
 
@@ -70,11 +70,8 @@ test('when inventory cannot take the release of a given-up hold, then the releas
     assert.equal((await add(token, slow.id)).status, 503);
     await holder;
     // Inventory finished the reserve nobody wants: one unit held, its release owed.
-    let owed: string[] = [];
-    for (let i = 0; i < 50 && owed.length === 0; i++) {
-      owed = await stack.cart.deps.releases.owed();
-      if (owed.length === 0) await sleep(50);
-    }
+    assert.ok(await eventually(async () => (await stack.cart.deps.releases.owed()).length > 0), 'the release is owed');
+    const owed = await stack.cart.deps.releases.owed();
     assert.equal(owed.length, 1);
     assert.match(owed[0]!, new RegExp(`^h_${anonCartId(token)}_`));
     assert.equal(await stack.cart.releaseRetry.runOnce(), 0, 'not due yet, and still refused');
@@ -82,13 +79,11 @@ test('when inventory cannot take the release of a given-up hold, then the releas
     clock.advance(2_000);
     assert.equal(await stack.cart.releaseRetry.runOnce(), 1);
     assert.deepEqual(await stack.cart.deps.releases.owed(), []);
-    let settled = false;
-    for (let i = 0; i < 100 && !settled; i++) {
+    const settled = async () => {
       const s = await stock('SLOW-1');
-      settled = s.available === before.available && s.reserved === before.reserved;
-      if (!settled) await sleep(50);
-    }
-    assert.ok(settled, 'the unit came back');
+      return s.available === before.available && s.reserved === before.reserved;
+    };
+    assert.ok(await eventually(settled), 'the unit came back');
     assert.equal((await check()).ok, true);
   } finally {
     clients.releaseHold = realRelease;

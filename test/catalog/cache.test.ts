@@ -1,21 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { startCatalog, type CatalogUnderTest } from '../helpers/catalog.js';
+import { countFinds, startCatalog, type CatalogUnderTest } from '../helpers/catalog.js';
 import { testLogger, testServers, uniqueName } from '../helpers/env.js';
 import { connectRedis, createRedis, SharedCache, sleep } from '../../services/kit/index.js';
 import { startOwnFerretdb } from '../helpers/ferretdb.js';
 
 const product = (n: number) => ({ sku: `C-${n}`, slug: `cached-${n}`, name: `Cached ${n}`, price: { amount: 500 + n, currency: 'EUR' } });
-
-/** Counts `find` commands the catalog sends to the database. */
-function countFinds(catalog: CatalogUnderTest): { count: () => number } {
-  let finds = 0;
-  catalog.connection.getClient().on('commandStarted', (event) => {
-    if (event.commandName === 'find') finds += 1;
-  });
-  return { count: () => finds };
-}
 
 describe('catalog cache across two replicas', () => {
   const dbName = uniqueName(import.meta.url);

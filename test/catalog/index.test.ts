@@ -1,24 +1,28 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { startCatalog, type CatalogUnderTest } from '../helpers/catalog.js';
-import { uniqueName } from '../helpers/env.js';
+import { countFinds, startCatalog, type CatalogUnderTest } from '../helpers/catalog.js';
+import { eventually, testLogger, testServers, uniqueName } from '../helpers/env.js';
 import { startOwnFerretdb } from '../helpers/ferretdb.js';
-import { connectRedis, createRedis, sleep } from '../../services/kit/index.js';
-import { testLogger, testServers } from '../helpers/env.js';
+import { connectRedis, createRedis } from '../../services/kit/index.js';
 import { demoProducts } from '../../scripts/lib/demo-catalog.js';
 import type { ProductInput } from '../../services/catalog/domain/schemas.js';
 
-/** Counts `find` commands a catalog sends to its database. */
-function countFinds(catalog: CatalogUnderTest): { count: () => number } {
-  let finds = 0;
-  catalog.connection.getClient().on('commandStarted', (event) => {
-    if (event.commandName === 'find') finds += 1;
-  });
-  return { count: () => finds };
+const admin = (c: CatalogUnderTest) => ({ authorization: `Bearer ${c.adminToken}` });
+
+/** Bumps the index's change counter as if a change message had been sent and lost. */
+async function loseAMessage(dbName: string): Promise<void> {
+  const redis = await connectRedis(createRedis(testServers().redisUrl, testLogger()));
+  try {
+    await redis.incr(`${dbName}:index:counter`);
+  } finally {
+    await redis.quit();
+  }
 }
 
-const admin = (c: CatalogUnderTest) => ({ authorization: `Bearer ${c.adminToken}` });
+/** True when a list query on `c` has a product with `sku`. */
+const lists = async (c: CatalogUnderTest, query: string, sku: string) =>
+  (await request(c.app.callback()).get(`/api/catalog/products?${query}`).expect(200)).body.items.some((p: { sku: string }) => p.sku === sku);
 
 /** Every page of a list, following nextCursor: the bodies as sent. */
 async function walk(c: CatalogUnderTest, query: string): Promise<Array<{ items: Array<{ id: string }>; nextCursor: string | null; total?: number }>> {
@@ -85,30 +89,16 @@ describe('catalog list index', () => {
     const finds = countFinds(b);
     const created = (await request(a.app.callback()).post('/api/catalog/products').set(admin(a)).send({ sku: 'IDX-NEW', slug: 'idx-new', name: 'Aaaa First Kettle', price: { amount: 1, currency: 'EUR' }, categories: ['kitchen'] }).expect(201)).body;
     // Pub/sub reaches B in a moment (bounded wait).
-    let first: { id: string } | undefined;
-    for (let i = 0; i < 40 && first?.id !== created.id; i += 1) {
-      first = (await request(b.app.callback()).get('/api/catalog/products?limit=1').expect(200)).body.items[0];
-      if (first?.id !== created.id) await sleep(25);
-    }
-    assert.equal(first?.id, created.id);
+    assert.ok(await eventually(() => lists(b, 'limit=1', 'IDX-NEW')), 'B lists the new product first');
     await request(a.app.callback()).patch(`/api/catalog/products/${created.id}`).set(admin(a)).send({ name: 'Zzzz Last Kettle', price: { amount: 99_999_999, currency: 'EUR' } }).expect(200);
-    let read: { name?: string } = {};
-    for (let i = 0; i < 40 && read.name !== 'Zzzz Last Kettle'; i += 1) {
-      read = (await request(b.app.callback()).get('/api/catalog/products/idx-new').expect(200)).body;
-      if (read.name !== 'Zzzz Last Kettle') await sleep(25);
-    }
-    assert.equal(read.name, 'Zzzz Last Kettle');
+    const renamed = async () => (await request(b.app.callback()).get('/api/catalog/products/idx-new').expect(200)).body.name === 'Zzzz Last Kettle';
+    assert.ok(await eventually(renamed), 'B reads the new name');
     const top = (await request(b.app.callback()).get('/api/catalog/products?sort=-price&limit=1').expect(200)).body.items[0];
     assert.equal(top.id, created.id);
     assert.deepEqual(await walk(b, 'q=kettle&sort=-name'), await walk(fromDb, 'q=kettle&sort=-name'));
 
     await request(a.app.callback()).delete(`/api/catalog/products/${created.id}`).set(admin(a)).expect(204);
-    let gone = false;
-    for (let i = 0; i < 40 && !gone; i += 1) {
-      gone = !(await request(b.app.callback()).get('/api/catalog/products?sort=-price&limit=1').expect(200)).body.items.some((p: { id: string }) => p.id === created.id);
-      if (!gone) await sleep(25);
-    }
-    assert.ok(gone, 'the deleted product left B\'s lists');
+    assert.ok(await eventually(async () => !(await lists(b, 'sort=-price&limit=1', 'IDX-NEW'))), 'the deleted product left B\'s lists');
     assert.equal(finds.count(), 0);
     // A product B does not hold is looked up in the database (404 here), not refused from memory.
     await request(b.app.callback()).get('/api/catalog/products/idx-new').expect(404);
@@ -135,32 +125,15 @@ describe('catalog list index', () => {
       { ...demoProducts(1, 8)[0]!, sku: 'IDX-PART-BAD', slug: taken, name: 'Clashing Kettle' },
     ];
     await request(a.app.callback()).post('/api/catalog/products/bulk').set(admin(a)).send({ products }).expect(409);
-    for (const c of [a, b]) {
-      let found = false;
-      for (let i = 0; i < 100 && !found; i += 1) {
-        found = (await request(c.app.callback()).get('/api/catalog/products?q=partial+kettle').expect(200)).body.items.some((p: { sku: string }) => p.sku === 'IDX-PART-OK');
-        if (!found) await sleep(50);
-      }
-      assert.ok(found, 'the product that was written is listed');
-    }
+    for (const c of [a, b]) assert.ok(await eventually(() => lists(c, 'q=partial+kettle', 'IDX-PART-OK')), 'the product that was written is listed');
     await request(a.app.callback()).delete(`/api/catalog/products/${(await a.models.Product.findOne({ sku: 'IDX-PART-OK' }).lean())?._id}`).set(admin(a)).expect(204);
   });
 
   test('when a change message is lost, then replicas notice the counter moved and load everything again', async () => {
     // A write that bypasses the API (no message), and a counter bumped as if its message had been sent and lost.
     await a.models.Product.create({ sku: 'IDX-LOST', slug: 'idx-lost', name: 'Lost Lamp', price: { amount: 3, currency: 'EUR' }, searchTerms: ['lost', 'lamp'] });
-    const redis = await connectRedis(createRedis(testServers().redisUrl, testLogger()));
-    try {
-      await redis.incr(`${dbName}:index:counter`);
-    } finally {
-      await redis.quit();
-    }
-    let found = false;
-    for (let i = 0; i < 100 && !found; i += 1) {
-      found = (await request(b.app.callback()).get('/api/catalog/products?q=lost+lamp').expect(200)).body.items.some((p: { sku: string }) => p.sku === 'IDX-LOST');
-      if (!found) await sleep(50);
-    }
-    assert.ok(found, 'B loaded the product written behind its back');
+    await loseAMessage(dbName);
+    assert.ok(await eventually(() => lists(b, 'q=lost+lamp', 'IDX-LOST')), 'B loaded the product written behind its back');
     const metrics = (await request(b.app.callback()).get('/metrics').expect(200)).text;
     assert.match(metrics, /catalog_index_loads_total\{[^}]*reason="lost_message"[^}]*\} [1-9]/);
     assert.match(metrics, /catalog_index_products\{[^}]*\} 64/);
@@ -180,18 +153,8 @@ describe('catalog list index snapshot', () => {
       const loadsOf = async (c: CatalogUnderTest) => (await request(c.app.callback()).get('/metrics').expect(200)).text;
       const lostReloads = async () => Number(/catalog_index_loads_total\{[^}]*reason="lost_message"[^}]*\} (\d+)/.exec(await loadsOf(a))?.[1] ?? 0);
       const before = await lostReloads();
-      const redis = await connectRedis(createRedis(testServers().redisUrl, testLogger()));
-      try {
-        await redis.incr(`${dbName}:index:counter`);
-      } finally {
-        await redis.quit();
-      }
-      let reloaded = false;
-      for (let i = 0; i < 100 && !reloaded; i += 1) {
-        reloaded = (await lostReloads()) > before;
-        if (!reloaded) await sleep(50);
-      }
-      assert.ok(reloaded, 'A read everything again');
+      await loseAMessage(dbName);
+      assert.ok(await eventually(async () => (await lostReloads()) > before), 'A read everything again');
       await a.index?.ready();
 
       const fromSnapshot = await startCatalog({ dbName, env: NO_CACHE });

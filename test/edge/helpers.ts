@@ -1,8 +1,7 @@
-import { Writable } from 'node:stream';
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { createKoaApp, createLogger, createMetrics, createRedis, connectRedis, edgeConfig, Health, type Clock, type LoadSignal, type Metrics, type Redis } from '../../services/kit/index.js';
-import { testServers } from '../helpers/env.js';
+import { createKoaApp, createMetrics, createRedis, connectRedis, edgeConfig, Health, type Clock, type LoadSignal, type Metrics, type Redis } from '../../services/kit/index.js';
+import { capturedLogger, testLogger, testServers } from '../helpers/env.js';
 
 export const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 export const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
@@ -23,14 +22,7 @@ export interface EdgeTestApp {
  * signal is 0 unless given: a busy test machine must not shed these requests.
  */
 export function edgeApp(options: { overrides?: Record<string, string>; redis?: Redis; keyPrefix: string; loadSignal?: LoadSignal; customerKey?: Buffer; clock?: Clock; logLevel?: string }): EdgeTestApp {
-  const logs: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const logger = createLogger({ service: 'edge-test', level: options.logLevel ?? 'warn', destination });
+  const { logger, lines: logs } = capturedLogger('edge-test', options.logLevel ?? 'warn');
   const metrics = createMetrics('edge-test');
   const config = edgeConfig({ EDGE_EXEMPT_CIDRS: '', ...options.overrides });
   const app = createKoaApp({ logger, metrics, health: new Health(), edge: { config, redis: options.redis, keyPrefix: options.keyPrefix, loadSignal: options.loadSignal ?? (() => 0), customerKey: options.customerKey, clock: options.clock } });
@@ -59,8 +51,7 @@ export function edgeApp(options: { overrides?: Record<string, string>; redis?: R
 
 /** A Redis connection to the test stack's server. */
 export async function testRedis(): Promise<Redis> {
-  const { logger } = { logger: createLogger({ service: 'edge-test', level: 'silent' }) };
-  return connectRedis(createRedis(testServers().redisUrl, logger));
+  return connectRedis(createRedis(testServers().redisUrl, testLogger('edge-test')));
 }
 
 /** The value of one sample of a metric, or 0. */

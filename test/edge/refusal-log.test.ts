@@ -1,30 +1,18 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import request from 'supertest';
-import { createLogger, createRefusalLog, ManualClock, type Refusal } from '../../services/kit/index.js';
-import { uniqueName } from '../helpers/env.js';
+import { createRefusalLog, ManualClock, type Refusal } from '../../services/kit/index.js';
+import { capturedLogger, uniqueName } from '../helpers/env.js';
 import { BROWSER, edgeApp, metricValue, testRedis } from './helpers.js';
 
 const prefix = uniqueName(import.meta.url);
 const redis = await testRedis();
 after(() => redis.quit());
 
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ service: 'refusal-test', level: 'info', destination }) };
-}
-
 const scanner = (ip: string): Refusal => ({ decision: 'blocked_bad_bot', reason: 'signature:sqlmap', routeClass: 'browse', botClass: 'bad-bot', ip, method: 'GET', path: '/api/catalog/products/kettle' });
 
 test('when one kind of refusal repeats within a window, then the first is logged at once and the rest become one line with their count and busiest addresses', () => {
-  const { lines, logger } = capture();
+  const { lines, logger } = capturedLogger('refusal-test');
   const clock = new ManualClock(1_000_000);
   // A window far longer than the test: only the clock and flush() close it.
   const log = createRefusalLog(logger, { clock, windowMs: 60_000 });
@@ -45,7 +33,7 @@ test('when one kind of refusal repeats within a window, then the first is logged
 });
 
 test('when the window has passed, then the next refusal of the kind closes it with its summary and is logged at once again', () => {
-  const { lines, logger } = capture();
+  const { lines, logger } = capturedLogger('refusal-test');
   const clock = new ManualClock(1_000_000);
   const log = createRefusalLog(logger, { clock, windowMs: 60_000 });
   log.record(scanner('198.51.100.1'));
@@ -60,7 +48,7 @@ test('when the window has passed, then the next refusal of the kind closes it wi
 });
 
 test('when many addresses repeat, then a summary names at most the busiest five and counts the addresses past its bound together', () => {
-  const { lines, logger } = capture();
+  const { lines, logger } = capturedLogger('refusal-test');
   const log = createRefusalLog(logger, { clock: new ManualClock(0), windowMs: 60_000, maxAddresses: 3 });
   for (let i = 0; i < 8; i += 1) log.record(scanner(`198.51.100.${i}`));
   log.flush();

@@ -27,6 +27,15 @@ export interface CatalogUnderTest {
   close(): Promise<void>;
 }
 
+/** Counts `find` commands a catalog sends to its database (started with `monitorCommands`). */
+export function countFinds(catalog: CatalogUnderTest): { count: () => number } {
+  let finds = 0;
+  catalog.connection.getClient().on('commandStarted', (event) => {
+    if (event.commandName === 'find') finds += 1;
+  });
+  return { count: () => finds };
+}
+
 /**
  * A real catalog (its own database and cache namespace, the test FerretDB and
  * Redis) for tests of services that call it. Cache freshness can be shortened.

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
 import { createLogger, createMetrics, Health, type Logger } from '../../services/kit/index.js';
 
 /**
@@ -23,6 +24,28 @@ export function uniqueName(metaUrl: string): string {
 /** A logger that stays quiet unless TEST_LOG_LEVEL is set. */
 export function testLogger(service = 'test'): Logger {
   return createLogger({ service, level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+}
+
+/** A logger whose JSON lines are kept in `lines`, for tests of what gets logged. */
+export function capturedLogger(service = 'test', level = 'info'): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: createLogger({ service, level, destination }), lines };
+}
+
+/** Polls `check` every 50 ms until it is true or `timeoutMs` passed; returns its last answer. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return check();
 }
 
 export function testObservability(service = 'test') {

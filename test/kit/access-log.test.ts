@@ -1,22 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import Router from '@koa/router';
-import { conflict, createKoaApp, createLogger, createMetrics, Health, withoutStack } from '../../services/kit/index.js';
+import { conflict, createKoaApp, createMetrics, Health, withoutStack } from '../../services/kit/index.js';
+import { capturedLogger } from '../helpers/env.js';
 
 test('when a handler marks a 409 as routine, then it is counted in the request metrics but not written to the access log, and other 409s still are', async () => {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { logger, lines } = capturedLogger();
   const health = new Health();
   const metrics = createMetrics('test');
   // Sample 0: only notable requests are logged.
-  const app = createKoaApp({ logger: createLogger({ service: 'test', level: 'info', destination }), metrics, health, accessLog: { sample: 0, slowMs: 60_000 } });
+  const app = createKoaApp({ logger, metrics, health, accessLog: { sample: 0, slowMs: 60_000 } });
   const router = new Router();
   router.post('/routine', (ctx) => {
     ctx.state.routine = true;

@@ -1,21 +1,15 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import Router from '@koa/router';
-import { AppError, createKoaApp, createLogger, createMetrics, Health } from '../../services/kit/index.js';
+import { AppError, createKoaApp, createMetrics, Health } from '../../services/kit/index.js';
+import { capturedLogger } from '../helpers/env.js';
 
 /** A kit app whose log lines are kept, with one router mounted as the services mount theirs. */
 function appWithLog(routerThrows: boolean) {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { logger, lines } = capturedLogger();
   const health = new Health();
-  const app = createKoaApp({ logger: createLogger({ service: 'test', level: 'info', destination }), metrics: createMetrics('test'), health });
+  const app = createKoaApp({ logger, metrics: createMetrics('test'), health });
   const router = new Router({ prefix: '/api/things' });
   router.get('/', (ctx) => {
     ctx.body = { items: [] };

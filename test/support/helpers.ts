@@ -51,13 +51,3 @@ export async function startSupport(options: { dbName: string; namespace?: string
     },
   };
 }
-
-/** Polls `check` every 50 ms until it is true or `timeoutMs` passed. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return check();
-}

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { startMailWorker } from '../../services/support/domain/outbox.js';
-import { uniqueName } from '../helpers/env.js';
-import { eventually, startSupport, type SupportUnderTest } from './helpers.js';
+import { eventually, uniqueName } from '../helpers/env.js';
+import { startSupport, type SupportUnderTest } from './helpers.js';
 
 const dbName = uniqueName(import.meta.url);
 const AFTER_MS = 300;

@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import request from 'supertest';
 import { bearerToken, customerTokenKey, signCustomerToken, verifyCustomerToken } from '../../services/kit/index.js';
-import { TEST_ADMIN_TOKEN, TEST_CUSTOMER_TOKEN_SECRET, uniqueName } from '../helpers/env.js';
+import { eventually, TEST_ADMIN_TOKEN, TEST_CUSTOMER_TOKEN_SECRET, uniqueName } from '../helpers/env.js';
 import { listen } from '../customers/helpers.js';
-import { eventually, startSupport, type SupportUnderTest } from './helpers.js';
+import { startSupport, type SupportUnderTest } from './helpers.js';
 
 const dbName = uniqueName(import.meta.url);
 const key = customerTokenKey(TEST_CUSTOMER_TOKEN_SECRET);
