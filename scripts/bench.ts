@@ -18,13 +18,12 @@
  * Prints one JSON line per benchmark and writes reports/bench.json.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { ensureStack } from './lib/stack.js';
 import { dataDir, repoRoot } from './lib/paths.js';
-import { cpuSeconds, waitForPort } from './lib/procs.js';
+import { cpuSeconds, isPortOpen, waitForPort } from './lib/procs.js';
 import { benchAddToCart } from './lib/bench-cart.js';
 import { benchEdge } from './lib/bench-edge.js';
 import { benchCheckout, benchWorker } from './lib/bench-checkout.js';
@@ -71,18 +70,9 @@ function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv): Chi
   return child;
 }
 
-/** True when something already listens on 127.0.0.1:`port`. */
-function portTaken(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
-
 async function startService(service: string, port: number, env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
   // A port still held by an earlier part of this run would make the wait below succeed for the wrong process.
-  if (await portTaken(port)) throw new Error(`port ${port} is already in use; cannot start ${service} there`);
+  if (await isPortOpen(port)) throw new Error(`port ${port} is already in use; cannot start ${service} there`);
   const child = startProcess(service, ['services/main.ts'], { ...env, SERVICE: service, PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '0' });
   await waitForPort(port, service, path.join(logDir, logName(service, { PORT: String(port) })), 60_000, child);
   return { url: `http://127.0.0.1:${port}`, child };

@@ -174,12 +174,7 @@ export class CatalogIndex {
    */
   async changedUnknown(): Promise<void> {
     this.load('notice');
-    try {
-      await this.publish({ from: this.me, reload: true });
-    } catch (error) {
-      this.owedNotice = true;
-      this.options.logger.warn({ err: error }, 'catalog index: reload notice not published; sent when redis answers');
-    }
+    await this.tell({ from: this.me, reload: true });
   }
 
   /**
@@ -190,11 +185,16 @@ export class CatalogIndex {
     const message: Message = { from: this.me, ...change };
     this.apply(message);
     if (this.loading) this.duringLoad.push(message);
+    await this.tell(message);
+  }
+
+  /** Publishes `message`; if Redis cannot take it, a reload notice is owed (sent by the next check that reaches Redis). */
+  private async tell(message: Message): Promise<void> {
     try {
       await this.publish(message);
     } catch (error) {
       this.owedNotice = true;
-      this.options.logger.warn({ err: error }, 'catalog index: change not published; other replicas reload when redis answers');
+      this.options.logger.warn({ err: error }, 'catalog index: change not published; every replica reloads when redis answers');
     }
   }
 
