@@ -8,6 +8,7 @@ import type { CartDeps } from './domain/context.js';
 import { createSoldOutMemo } from './domain/sold-out.js';
 import { sweepCarts } from './domain/sweep.js';
 import { createOwedReleases } from './domain/owed-releases.js';
+import { createCartCache } from './domain/cart-cache.js';
 
 import { createCartRouter } from './routes.js';
 import { cartApiDoc } from './openapi.js';
@@ -55,6 +56,7 @@ export function createCartApp(input: CartAppDeps): CartApp {
   const deps: CartDeps = {
     config,
     models: input.models,
+    cache: createCartCache(input.redis, { prefix: input.lockPrefix ? `${input.lockPrefix}:copy` : 'cart:copy', ttlMs: config.CART_CACHE_TTL_S * 1_000, metrics }),
     clients,
     clock,
     soldOut: createSoldOutMemo(clock, config.CART_SOLD_OUT_MEMO_MS),

@@ -24,6 +24,11 @@ export const cartConfigShape = {
    * at most this much later.
    */
   CART_SOLD_OUT_MEMO_MS: int(0, 10_000, 1_000),
+  /**
+   * Life of a cart's copy in Redis after its last write (0: no copies). Writes and views read the copy
+   * instead of the database (domain/cart-cache.ts); the database stays the authority.
+   */
+  CART_CACHE_TTL_S: int(0, 86_400, 600),
   /** Q1: hold time of a limited-quantity line after the last cart activity (15 min). */
   CART_HOLD_TTL_S: int(10, 86_400, 900),
   /** Q2: an anonymous cart is deleted this long after its last activity (30 days). */

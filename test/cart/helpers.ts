@@ -26,7 +26,8 @@ export async function startCart(options: { dbName: string; catalogUrl: string; i
     MONGODB_URI: mongoUri, REDIS_URL: redisUrl, INVENTORY_TOKEN: TEST_INTERNAL_TOKEN, CUSTOMER_TOKEN_SECRET: TEST_CUSTOMER_TOKEN_SECRET, CATALOG_URL: options.catalogUrl, INVENTORY_URL: options.inventoryUrl, CART_CALL_TIMEOUT_MS: '1000', CART_PRODUCT_CACHE_MS: '0', ...options.env,
   });
   const { logger, metrics, health } = testObservability('cart');
-  const connection = await connectMongo(mongoUri, { logger, dbName: options.dbName, serverSelectionTimeoutMs: 2_000 });
+  // monitorCommands: tests count the finds a request sends (cart-cache.test.ts).
+  const connection = await connectMongo(mongoUri, { logger, dbName: options.dbName, serverSelectionTimeoutMs: 2_000, monitorCommands: true });
   const redis = await connectRedis(createRedis(redisUrl, logger));
   const models = await createCartModels(connection);
   const cart = createCartApp({ config, logger, metrics, health, models, redis, clock: options.clock, lockPrefix: `lock:${options.dbName}` });

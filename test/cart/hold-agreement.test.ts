@@ -91,18 +91,25 @@ test('when inventory cannot take the release of a given-up hold, then the releas
 });
 
 /**
- * Lets the next call of `method` reach inventory, then writes the cart behind the request's back
- * (what a second writer does when the first one's lock lease ran out), so the request's save fails.
+ * Lets calls of `method` reach inventory, each followed by a write of the cart behind the request's
+ * back (what a second writer does when the first one's lock lease ran out), so the request's saves
+ * fail, until `times` calls were made or the returned function is called. A save that fails runs once
+ * more from the database (the cart's Redis copy may have been behind, carts.ts `withLockedCart`).
  */
-function interfereAfter(method: 'reserve' | 'modifyHold', cartId: string): void {
+function interfereAfter(method: 'reserve' | 'modifyHold', cartId: string, times = Infinity): () => void {
   const clients = stack.cart.deps.clients as unknown as Record<keyof Clients, (...args: unknown[]) => Promise<unknown>>;
   const real = clients[method];
-  clients[method] = async (...args: unknown[]) => {
+  let left = times;
+  const restore = () => {
     clients[method] = real;
+  };
+  clients[method] = async (...args: unknown[]) => {
+    if (--left <= 0) restore();
     const result = await real(...args);
     await stack.cart.models.Cart.updateOne({ _id: cartId }, { $inc: { version: 1 } });
     return result;
   };
+  return restore;
 }
 
 const holdsOfSku = async () => Object.entries((await stack.inv.models.Stock.findById('UNDO-1').lean())?.holds ?? {});
@@ -110,8 +117,9 @@ const holdsOfSku = async () => Object.entries((await stack.inv.models.Stock.find
 describe('a cart that is not saved gives back what inventory granted for it', () => {
   test('when the save fails after a new hold was reserved, then the hold is released: no units are held for a line that does not exist', async () => {
     const token = await newCart();
-    interfereAfter('reserve', anonCartId(token));
+    const restore = interfereAfter('reserve', anonCartId(token));
     const res = await api().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId: lamp.id, quantity: 2 });
+    restore();
     assert.equal(res.status, 409);
     assert.equal(res.body.type, 'urn:problem:cart_changed');
     assert.deepEqual((await api().get('/api/cart/cart').set('x-cart-token', token)).body.lines, []);
@@ -123,12 +131,28 @@ describe('a cart that is not saved gives back what inventory granted for it', ()
     assert.deepEqual((await holdsOfSku()).map(([, units]) => units), [2]);
   });
 
+  test('when one save fails after a hold was reserved, then the add runs once more from the database: one hold, the one the line names', async () => {
+    const token = await newCart();
+    interfereAfter('reserve', anonCartId(token), 1);
+    const res = await api().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId: lamp.id, quantity: 2 });
+    assert.equal(res.status, 201);
+    const cart = (await api().get('/api/cart/cart').set('x-cart-token', token)).body;
+    assert.deepEqual(cart.lines.map((line: { quantity: number }) => line.quantity), [2]);
+    const saved = await stack.cart.models.Cart.findById(anonCartId(token)).lean();
+    const ofThisCart = (await holdsOfSku()).filter(([id]) => id.startsWith(`h_${anonCartId(token)}_`));
+    assert.deepEqual(ofThisCart, [[saved!.lines[0]!.hold!.id, 2]]);
+    assert.equal((await check()).ok, true);
+    // Its units go back: the guests of this file share one client address and its per-client cap.
+    assert.equal((await api().delete(`/api/cart/cart/lines/${cart.lines[0].id}`).set('x-cart-token', token)).status, 200);
+  });
+
   test('when the save fails after a hold was resized, then the hold goes back to the saved line\'s units', async () => {
     const token = await newCart();
     assert.equal((await api().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId: lamp.id, quantity: 1 })).status, 201);
     const before = await stock('UNDO-1');
-    interfereAfter('modifyHold', anonCartId(token));
+    const restore = interfereAfter('modifyHold', anonCartId(token));
     const res = await api().post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId: lamp.id, quantity: 1 });
+    restore();
     assert.equal(res.status, 409);
     const cart = (await api().get('/api/cart/cart').set('x-cart-token', token)).body;
     assert.equal(cart.lines[0].quantity, 1);

@@ -5,7 +5,7 @@
  * `_id`, derived from the token or the customer (see models.ts for why).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { conflict, neverSent, notFound, updateByIdIf } from '../../kit/index.js';
+import { AppError, conflict, neverSent, notFound, updateByIdIf, updateOneByIdIf } from '../../kit/index.js';
 import type { Product } from '../clients.js';
 import { cartExpiry, cartsIn, type CartDoc, type CartLine, type LineHold, type Money } from '../models.js';
 import type { CartDeps } from './context.js';
@@ -52,6 +52,8 @@ export async function createCart(deps: CartDeps, customerId: string | null): Pro
   const { token, hash } = newCartToken();
   const cart = freshCart(deps, `${ANON}${hash}`, null);
   await deps.models.Cart.create(cart);
+  // Nobody else knows the token yet: no lock needed for the copy (cart-cache.ts).
+  await deps.cache.put(cart);
   return { cart, token, created: true };
 }
 
@@ -63,6 +65,8 @@ async function openCustomerCart(deps: CartDeps, customerId: string): Promise<{ c
   try {
     const cart = freshCart(deps, id, customerId);
     await deps.models.Cart.create(cart);
+    // Version 0: a put that lands after a later write's is refused (cart-cache.ts).
+    await deps.cache.put(cart);
     return { cart, token: null, created: true };
   } catch (error) {
     // Two first requests of one customer raced; the unique _id kept one cart.
@@ -86,11 +90,13 @@ async function renewDead(deps: CartDeps, id: string, customerId: string): Promis
     // The sweeper deleted it meanwhile.
     if (!dead) {
       await deps.models.Cart.create({ _id, ...fresh });
+      await deps.cache.put({ _id, ...fresh });
       return { cart: { _id, ...fresh }, token: null, created: true };
     }
     await releaseAll(deps, dead);
     const cart = await updateByIdIf(cartsIn(deps.models), _id, { version: dead.version, state: dead.state }, { $set: fresh });
     if (!cart) throw conflict('cart_changed', 'the cart changed meanwhile; try again');
+    await deps.cache.put(cart);
     return { cart, token: null, created: true };
   });
 }
@@ -118,9 +124,17 @@ export async function findByToken(deps: CartDeps, token: string): Promise<CartDo
   return findLive(deps, anonCartId(token));
 }
 
-/** The live cart with this id, if its owner is the one its id names. */
-async function findLive(deps: CartDeps, id: string): Promise<CartDoc | null> {
-  const cart = await deps.models.Cart.findById(id).lean<CartDoc>();
+/**
+ * The live cart with this id, if its owner is the one its id names: the Redis copy when there is one
+ * (cart-cache.ts), else the database's. `underLock`: the caller holds the cart's lock, so a database
+ * read may become the copy. `fromDb`: skip the copy (a guarded save just found it behind).
+ */
+async function findLive(deps: CartDeps, id: string, options: { underLock?: boolean; fromDb?: boolean } = {}): Promise<CartDoc | null> {
+  let cart: CartDoc | null | undefined = options.fromDb ? undefined : await deps.cache.get(id);
+  if (!cart) {
+    cart = await deps.models.Cart.findById(id).lean<CartDoc>();
+    if (cart && options.underLock) await deps.cache.put(cart);
+  }
   if (!cart || !isLive(deps, cart)) return null;
   const idOfOwner = cart.customerId ? customerCartId(cart.customerId) : cart._id.startsWith(ANON) ? cart._id : null;
   return idOfOwner === cart._id ? cart : null;
@@ -134,19 +148,44 @@ const isLive = (deps: CartDeps, cart: CartDoc) => cart.state === 'open' && cart.
  * (lines, sliding expiry) with a version guard. Returns the saved cart.
  */
 export async function mutateCart(deps: CartDeps, cartId: string, change: (cart: CartDoc) => Promise<void>, opKey?: string): Promise<CartDoc> {
-  return deps.lock(cartId, async () => {
-    const cart = await findLive(deps, cartId);
-    if (!cart) throw notFound('no such cart');
-    // The change of this Idempotency-Key is already in the cart: its first run saved it, but its answer was
-    // lost (the key's lease ran out while that run was slow, and a retry took the key over). Nothing to do again.
-    const applied = opKey ? keyHash(opKey) : undefined;
+  // The change of this Idempotency-Key is already in the cart: its first run saved it, but its answer was
+  // lost (the key's lease ran out while that run was slow, and a retry took the key over). Nothing to do again.
+  const applied = opKey ? keyHash(opKey) : undefined;
+  return withLockedCart(deps, cartId, async (cart) => {
     if (applied && cart.appliedKeys?.includes(applied)) return cart;
-    return undoUnlessSaved(cart, async () => {
-      await change(cart);
-      if (applied) cart.appliedKeys = [...(cart.appliedKeys ?? []), applied].slice(-APPLIED_KEYS);
-      return save(deps, cart);
-    });
+    await change(cart);
+    if (applied) cart.appliedKeys = [...(cart.appliedKeys ?? []), applied].slice(-APPLIED_KEYS);
+    return save(deps, cart);
   });
+}
+
+/**
+ * Under the cart's lock: `work` on the live cart (its Redis copy, else the database's), undoing its hold
+ * changes if it does not save. A save that finds the copy behind the database (a write that bypassed it)
+ * drops the copy and runs `work` once more on the database's cart.
+ */
+function withLockedCart<T>(deps: CartDeps, cartId: string, work: (cart: CartDoc) => Promise<T>): Promise<T> {
+  return deps.lock(cartId, async () => {
+    const attempt = async (fromDb: boolean) => {
+      const cart = await findLive(deps, cartId, { underLock: true, fromDb });
+      if (!cart) throw notFound('no such cart');
+      return undoUnlessSaved(cart, () => work(cart));
+    };
+    try {
+      return await attempt(false);
+    } catch (error) {
+      if (!(error instanceof StaleCopy)) throw error;
+      await deps.cache.drop(cartId);
+      return attempt(true);
+    }
+  });
+}
+
+/** A guarded save failed: the cart read (copy or database) is not the database's current version. */
+class StaleCopy extends AppError {
+  constructor() {
+    super(409, 'cart_changed', 'Conflict', { detail: 'the cart changed meanwhile; reload it and try again' });
+  }
 }
 
 /** How many recent Idempotency-Keys a cart remembers as applied. */
@@ -177,12 +216,17 @@ async function undoUnlessSaved<T>(cart: CartDoc, work: () => Promise<T>): Promis
   }
 }
 
-/** Saves lines and sliding expiry if the cart is still at the version read (under the cart's lock). */
+/**
+ * Saves lines and sliding expiry if the cart is still at the version read (under the cart's lock),
+ * then makes it the Redis copy. An update without a returned document (FerretDB's findAndModify
+ * costs more): the saved cart is the one written.
+ */
 export async function save(deps: CartDeps, cart: CartDoc): Promise<CartDoc> {
   const now = deps.clock.now();
   const next = { lines: cart.lines, mergedFrom: cart.mergedFrom, appliedKeys: cart.appliedKeys ?? [], clientKey: cart.clientKey ?? null, version: cart.version + 1, updatedAt: new Date(now), lastActivityAt: new Date(now), ...cartExpiry(expiryFor(deps, cart.customerId, now)) };
-  const saved = await updateByIdIf(cartsIn(deps.models), cart._id, { version: cart.version, state: 'open' }, { $set: next });
-  if (!saved) throw conflict('cart_changed', 'the cart changed meanwhile; reload it and try again');
+  if (!(await updateOneByIdIf(cartsIn(deps.models), cart._id, { version: cart.version, state: 'open' }, { $set: next }))) throw new StaleCopy();
+  const saved: CartDoc = { ...cart, ...next };
+  await deps.cache.put(saved);
   return saved;
 }
 
@@ -255,10 +299,9 @@ export async function refreshHolds(deps: CartDeps, cartId: string, justSaved?: C
   const notices: Notice[] = [];
   // The cart this request just saved needs no second lock and read (each read scans on FerretDB) unless a hold is due.
   if (justSaved && !justSaved.lines.some((line) => holdIsDue(deps, line, deps.clock.now()))) return { cart: justSaved, notices };
-  const cart = await deps.lock(cartId, async () => {
-    const current = await findLive(deps, cartId);
-    if (!current) throw notFound('no such cart');
-    return undoUnlessSaved(current, () => renewDueHolds(deps, current, notices));
+  const cart = await withLockedCart(deps, cartId, (current) => {
+    notices.length = 0;
+    return renewDueHolds(deps, current, notices);
   });
   return { cart, notices };
 }

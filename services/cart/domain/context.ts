@@ -4,6 +4,7 @@ import type { CartConfig } from '../config.js';
 import type { CartModels } from '../models.js';
 import type { SoldOutMemo } from './sold-out.js';
 import type { OwedReleases } from './owed-releases.js';
+import type { CartCache } from './cart-cache.js';
 
 /** Everything the cart's domain functions need. */
 export interface CartDeps {
@@ -16,6 +17,8 @@ export interface CartDeps {
   /** Releases holds the cart no longer wants; what inventory cannot take now is retried (owed-releases.ts). */
   releases: OwedReleases;
   models: CartModels;
+  /** Copies of carts in Redis, read instead of the database (cart-cache.ts). */
+  cache: CartCache;
   clients: Clients;
   clock: Clock;
   /** One writer per cart at a time (FerretDB 1.24 loses concurrent updates; see inventory's effects.ts). */

@@ -24,7 +24,11 @@ export async function mergeCarts(deps: CartDeps, customerId: string, anonToken: 
     for (const line of anon.lines) await mergeLine(deps, cart, line, notices, toRelease);
     cart.mergedFrom = [...cart.mergedFrom, anon._id].slice(-20);
   });
-  await deps.models.Cart.deleteOne({ _id: anon._id });
+  // Under the guest cart's lock, as every write of a cart, so its Redis copy goes with it (cart-cache.ts).
+  await deps.lock(anon._id, async () => {
+    await deps.models.Cart.deleteOne({ _id: anon._id });
+    await deps.cache.drop(anon._id);
+  });
   await Promise.all(toRelease.map((id) => deps.releases.release(id)));
   return { cart: saved, notices };
 }

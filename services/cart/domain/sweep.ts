@@ -46,10 +46,16 @@ async function sweepOne(deps: CartDeps, id: string): Promise<boolean> {
     const cart = await deps.models.Cart.findById(id).lean<CartDoc>();
     const now = deps.clock.now();
     if (!cart || !claimable(cart, now)) return null;
-    return updateByIdIf(cartsIn(deps.models), id, { version: cart.version, state: cart.state }, { $set: { state: 'expiring', updatedAt: new Date(now) } });
+    const claim = await updateByIdIf(cartsIn(deps.models), id, { version: cart.version, state: cart.state }, { $set: { state: 'expiring', updatedAt: new Date(now) } });
+    if (claim) await deps.cache.drop(id);
+    return claim;
   });
   if (!claimed || !(await releaseAll(deps, claimed))) return false;
-  return deps.lock(id, () => deleteByIdIf(cartsIn(deps.models), id, { version: claimed.version, state: 'expiring' }));
+  return deps.lock(id, async () => {
+    const deleted = await deleteByIdIf(cartsIn(deps.models), id, { version: claimed.version, state: 'expiring' });
+    await deps.cache.drop(id);
+    return deleted;
+  });
 }
 
 /** True when every live hold of the cart was released (or had already ended). */
