@@ -237,8 +237,9 @@ async function main(): Promise<void> {
       const held = Number(((await (await fetch(`${inventory}/api/inventory/stock/${doorSku}`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { reserved: number }).reserved);
       // Cart and inventory share the run's database here: which held units do cart lines name?
       const agreement = await doorbusterHolds(env.MONGODB_URI, `bench_${runId}`, doorSku);
+      console.log(`doorbuster phases: last unit added after ${burst.phases.lastWinMs} ms (winners' p50 ${burst.phases.winsP50Ms} ms), ${burst.phases.answersOver250Ms} answers over 250 ms; after it ${burst.phases.afterLastWinPerS} answers/s, p50 ${burst.phases.afterLastWinP50Ms} ms`);
       console.log(`doorbuster: ${burst.created} added, ${burst.conflicts} x 409, ${burst.other} other answers; ${held} units held, ${agreement.inCarts} in carts, ${agreement.orphaned} orphaned (after ${agreement.settledMs} ms)`);
-      lines.push({ bench: 'inventory.doorbuster', units: 50, attempts: doorAttempts, held, inCarts: agreement.inCarts, orphaned: agreement.orphaned, added: burst.created, conflicts: burst.conflicts, otherAnswers: burst.other, byStatus: burst.byStatus, attemptsPerS: burst.attemptsPerS, p99Ms: burst.p99Ms });
+      lines.push({ bench: 'inventory.doorbuster', units: 50, attempts: doorAttempts, held, inCarts: agreement.inCarts, orphaned: agreement.orphaned, added: burst.created, conflicts: burst.conflicts, otherAnswers: burst.other, byStatus: burst.byStatus, attemptsPerS: burst.attemptsPerS, p99Ms: burst.p99Ms, phases: burst.phases });
     }
 
     if (only !== 'cart' && only !== 'doorbuster') {

@@ -109,6 +109,8 @@ export interface DoorbusterResult {
   byStatus: Record<number, number>;
   attemptsPerS: number;
   p99Ms: number;
+  /** The first wave (until the last 201) and the rest of the burst (docs: README, "Doorbuster"). */
+  phases: { lastWinMs: number; answersOver250Ms: number; winsP50Ms: number; afterLastWinPerS: number; afterLastWinP50Ms: number };
 }
 
 /** `tokens.length` add-to-cart attempts of one product, each from its own cart, `connections` at a time. */
@@ -118,7 +120,8 @@ export async function burstAddToCart(cartUrl: string, productId: string, tokens:
   const pool = addresses(tokens.length);
   const statuses: Record<number, number> = {};
   const started = Date.now();
-  const result = await autocannon({
+  const trace: Array<[number, number, number]> = [];
+  const run = autocannon({
     url: cartUrl,
     connections,
     amount: tokens.length,
@@ -130,11 +133,32 @@ export async function burstAddToCart(cartUrl: string, productId: string, tokens:
       return { ...request, headers: { ...request.headers, 'content-type': 'application/json', 'x-cart-token': tokens[n % tokens.length]!, 'user-agent': BROWSER, 'x-forwarded-for': pool[n % pool.length]! }, body };
     } }],
   });
+  // [ms since the start, status, latency ms] of every answer.
+  (run as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => trace.push([Date.now() - started, statusCode, ms]));
+  const result = await run;
   const seconds = (Date.now() - started) / 1_000;
   for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) statuses[Number(code)] = (count as { count: number }).count;
   const created = statuses[201] ?? 0;
   const conflicts = statuses[409] ?? 0;
-  return { attempts: tokens.length, created, conflicts, other: tokens.length - created - conflicts, byStatus: statuses, attemptsPerS: Math.round(tokens.length / seconds), p99Ms: result.latency.p99 };
+  return { attempts: tokens.length, created, conflicts, other: tokens.length - created - conflicts, byStatus: statuses, attemptsPerS: Math.round(tokens.length / seconds), p99Ms: result.latency.p99, phases: phasesOf(trace, seconds * 1_000) };
+}
+
+/**
+ * Where a burst's time went: the first wave (every attempt in flight while units were still being
+ * handed out, until the last unit's 201) and the answers after it, which only ever get a 409.
+ */
+function phasesOf(trace: Array<[number, number, number]>, totalMs: number): DoorbusterResult['phases'] {
+  const lastWinMs = Math.max(0, ...trace.filter(([, status]) => status === 201).map(([at]) => at));
+  const after = trace.filter(([at]) => at > lastWinMs);
+  const afterMs = totalMs - lastWinMs;
+  const p50 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  return {
+    lastWinMs,
+    answersOver250Ms: trace.filter(([, , ms]) => ms > 250).length,
+    winsP50Ms: Math.round(p50(trace.filter(([, status]) => status === 201).map(([, , ms]) => ms))),
+    afterLastWinPerS: afterMs > 0 ? Math.round((after.length * 1_000) / afterMs) : 0,
+    afterLastWinP50Ms: Math.round(p50(after.map(([, , ms]) => ms))),
+  };
 }
 
 /** One GET per URL (each a cache miss on a catalog started without a cache), sequentially; latencies in ms. */
