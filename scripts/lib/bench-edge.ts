@@ -5,7 +5,9 @@
  *   fixed rate, first alone, then alongside a flood several times their rate
  *   (scanner, headless and empty user-agents, and one scraper address past its
  *   budget). p99 of shoppers with and without the flood; share of the flood
- *   answered 403/429.
+ *   answered 403/429. Both are open-loop and evenly paced (scripts/lib/paced.ts,
+ *   which says why not autocannon's `overallRate`); the flood comes from its own
+ *   process unless BENCH_EDGE_FLOOD_PROCESS=same.
  * - edge.cost: the same product read on a catalog with the limiter and
  *   classifier on vs off (EDGE_PROTECTION), alternating rounds, medians.
  *
@@ -17,7 +19,10 @@
  * client address (loopback is a trusted proxy by default).
  */
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import autocannon from 'autocannon';
+import { paced, pacedChild, type PacedRequest, type PacedResult } from './paced.js';
 import { cpuSeconds } from './procs.js';
 
 export interface BenchEdgeOptions {
@@ -45,42 +50,57 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 /** 198.18.x.y addresses (benchmark range, RFC 2544), `count` of them. */
 export const addresses = (count: number) => Array.from({ length: count }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
 
-function shoppers(url: string, productPath: string, durationS: number, rate: number) {
-  const pool = addresses(500);
-  let next = 0;
-  return autocannon({
-    url,
-    connections: 8,
-    duration: durationS,
-    overallRate: rate,
-    requests: [{ method: 'GET', path: productPath, setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'user-agent': BROWSER, 'x-forwarded-for': pool[next++ % pool.length]! } }) }],
-  });
-}
+/** Shoppers: the browser user-agent from 500 addresses in turn. */
+const shopperRequests = (productPath: string): PacedRequest[] => addresses(500).map((address) => ({ path: productPath, headers: { 'user-agent': BROWSER, 'x-forwarded-for': address } }));
 
-function flood(url: string, productPath: string, durationS: number, rate: number) {
-  let next = 0;
-  const statuses: Record<string, number> = {};
-  const run = autocannon({
-    url,
-    connections: 16,
-    duration: durationS,
-    overallRate: rate,
-    requests: [
-      {
-        method: 'GET',
-        path: productPath,
-        setupRequest: (request) => {
-          const ua = FLOOD_AGENTS[next++ % FLOOD_AGENTS.length]!;
-          // The browser-looking share of the flood all comes from one scraper address.
-          return { ...request, headers: { ...request.headers, 'user-agent': ua, 'x-forwarded-for': ua === BROWSER ? SCRAPER_IP : `198.51.100.${(next % 200) + 1}` } };
-        },
-      },
-    ],
+/**
+ * The flood: scanner, headless and empty user-agents in turn from 200 addresses;
+ * its browser-looking share all comes from one scraper address (600 requests,
+ * then the cycle repeats).
+ */
+const floodRequests = (productPath: string): PacedRequest[] =>
+  Array.from({ length: 600 }, (_, i) => {
+    const ua = FLOOD_AGENTS[i % FLOOD_AGENTS.length]!;
+    return { path: productPath, headers: { 'user-agent': ua, 'x-forwarded-for': ua === BROWSER ? SCRAPER_IP : `198.51.100.${((i + 1) % 200) + 1}` } };
   });
-  (run as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, statusCode: number) => {
-    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
-  });
-  return { run, statuses };
+
+/**
+ * Host CPU counters (all cores, clock ticks): the total, the hypervisor's steal,
+ * user + nice + system, and the user + system of this bench's process tree (the
+ * bench, its services and stack, with the children they have reaped, such as the
+ * flood's process). The host is shared: busy time outside the tree is other work.
+ */
+function hostCpu(): { total: number; steal: number; busy: number; bench: number } | undefined {
+  try {
+    const fields = (fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    const processes = new Map<number, { parent: number; ticks: number }>();
+    for (const pid of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+        processes.set(Number(pid), { parent: Number(stat[1]), ticks: [11, 12, 13, 14].reduce((sum, i) => sum + Number(stat[i] ?? 0), 0) });
+      } catch {
+        // ended meanwhile
+      }
+    }
+    const inTree = (pid: number): boolean => {
+      // Bounded: a process's ancestry is at most as long as the process table.
+      for (let at = pid, steps = 0; at > 1 && steps <= processes.size; at = processes.get(at)?.parent ?? 0, steps += 1) if (at === process.pid) return true;
+      return false;
+    };
+    let bench = 0;
+    for (const [pid, { ticks }] of processes) if (inTree(pid)) bench += ticks;
+    return { total: fields.reduce((sum, n) => sum + n, 0), steal: fields[7] ?? 0, busy: (fields[0] ?? 0) + (fields[1] ?? 0) + (fields[2] ?? 0), bench };
+  } catch {
+    return undefined;
+  }
+}
+/** A phase's host CPU: cores busy in all, cores used by this bench's processes, share stolen by the hypervisor. */
+function hostShares(from: ReturnType<typeof hostCpu>, to: ReturnType<typeof hostCpu>) {
+  if (!from || !to || to.total <= from.total) return undefined;
+  const cores = os.availableParallelism();
+  const perCore = (ticks: number) => Number(((ticks / (to.total - from.total)) * cores).toFixed(2));
+  return { busyCores: perCore(to.busy - from.busy), benchCores: perCore(to.bench - from.bench), steal: Number(((to.steal - from.steal) / (to.total - from.total)).toFixed(3)) };
 }
 
 export async function benchEdge(options: BenchEdgeOptions): Promise<Array<Record<string, unknown>>> {
@@ -91,32 +111,69 @@ export async function benchEdge(options: BenchEdgeOptions): Promise<Array<Record
   for (const url of [on.url, off.url]) await autocannon({ url: `${url}${options.productPath}`, connections: 4, amount: 500, headers: { 'user-agent': BROWSER, 'x-forwarded-for': '198.18.9.9' } });
   await autocannon({ url: `${on.url}${options.productPath}`, connections: 4, amount: 200, headers: { 'user-agent': BROWSER, 'x-forwarded-for': SCRAPER_IP } });
 
+  // Open-loop, evenly paced load (scripts/lib/paced.ts), not autocannon's overallRate.
   const shopperRate = Number(process.env.BENCH_EDGE_SHOPPER_RPS ?? 200);
   const floodRate = Number(process.env.BENCH_EDGE_FLOOD_RPS ?? shopperRate * 5);
-  const cpu0 = cpuSeconds(on.child.pid);
-  const alone = await shoppers(on.url, options.productPath, options.durationS, shopperRate);
-  const cpu1 = cpuSeconds(on.child.pid);
-  const floodRun = flood(on.url, options.productPath, options.durationS, floodRate);
-  const [together, floodResult] = await Promise.all([shoppers(on.url, options.productPath, options.durationS, shopperRate), floodRun.run]);
+  /** `child` (default): the flood from its own process, as it would come from other machines; `same`: from this one. */
+  const floodProcess = process.env.BENCH_EDGE_FLOOD_PROCESS === 'same' ? 'same' : 'child';
+  // Each generator warms up for a second before its measured window (the flood's child for two, from its start); the
+  // two measured windows of the flood phase coincide, and the server's CPU is read at their start and end. The host's
+  // counters (a 6 ms scan of /proc) are read outside the windows: their phase includes the warm-up.
+  const shopperLoad = { origin: on.url, requests: shopperRequests(options.productPath), rate: shopperRate, durationS: options.durationS, warmupS: 1, connections: 16, maxInFlight: 256, timeoutMs: 5_000 };
+  const floodLoad = { origin: on.url, requests: floodRequests(options.productPath), rate: floodRate, durationS: options.durationS, warmupS: 2, connections: 32, maxInFlight: 1_024, timeoutMs: 5_000 };
+  const at = (epochMs: number, read: () => void) => setTimeout(read, Math.max(0, epochMs - Date.now()));
+  const host0 = hostCpu();
+  const aloneAt = Date.now() + 100;
+  let cpu0: number | undefined;
+  at(aloneAt + 1_000, () => (cpu0 = cpuSeconds(on.child.pid)));
+  const alone = await paced({ ...shopperLoad, startAt: aloneAt });
+  const cpu1a = cpuSeconds(on.child.pid);
+  const host1a = hostCpu();
+  const child = floodProcess === 'child' ? pacedChild(floodLoad) : undefined;
+  await child?.ready;
+  const host1 = hostCpu();
+  const floodAt = Date.now() + 100;
+  let cpu1: number | undefined;
+  at(floodAt + 2_000, () => (cpu1 = cpuSeconds(on.child.pid)));
+  const [together, floodResult] = await Promise.all([paced({ ...shopperLoad, startAt: floodAt + 1_000 }), child ? child.start(floodAt) : paced({ ...floodLoad, startAt: floodAt })]);
   const cpu2 = cpuSeconds(on.child.pid);
+  const host2 = hostCpu();
   const usPer = (from: number | undefined, to: number | undefined, requests: number) => (from === undefined || to === undefined ? undefined : Math.round(((to - from) * 1e6) / Math.max(1, requests)));
-  const floodTotal = Object.values(floodRun.statuses).reduce((sum, n) => sum + n, 0);
-  const floodBlocked = (floodRun.statuses['403'] ?? 0) + (floodRun.statuses['429'] ?? 0);
+  const answered = (r: PacedResult) => Object.values(r.statuses).reduce((sum, n) => sum + n, 0);
+  const floodTotal = floodResult.planned;
+  const floodBlocked = (floodResult.statuses['403'] ?? 0) + (floodResult.statuses['429'] ?? 0);
+  const shopperErrors = (r: PacedResult) => answered(r) - (r.statuses['200'] ?? 0) + r.errors + r.timeouts + r.unsent;
   const floodLine = {
     bench: 'edge.flood',
-    shopperRps: Math.round(together.requests.average),
-    shopperP99Ms: alone.latency.p99,
-    shopperP99MsFlood: together.latency.p99,
-    ratio: Number((together.latency.p99 / Math.max(1, alone.latency.p99)).toFixed(3)),
+    generator: 'paced',
+    floodProcess,
+    shopperRps: together.rps,
+    shopperP50Ms: alone.latencyMs.p50,
+    shopperP50MsFlood: together.latencyMs.p50,
+    shopperP99Ms: alone.latencyMs.p99,
+    shopperP99MsFlood: together.latencyMs.p99,
+    ratio: Number((together.latencyMs.p99 / Math.max(0.01, alone.latencyMs.p99)).toFixed(3)),
     target: 1.5,
-    shopperErrors: { alone: alone.non2xx + alone.errors, flood: together.non2xx + together.errors },
-    floodRps: Math.round(floodResult.requests.average),
+    shopperErrors: { alone: shopperErrors(alone), flood: shopperErrors(together) },
+    floodRps: floodResult.rps,
+    /** Share of the flood's planned requests answered 403 or 429 (unsent, failed or other answers count against it). */
     floodBlocked: Number((floodBlocked / Math.max(1, floodTotal)).toFixed(4)),
-    floodByStatus: floodRun.statuses,
+    floodByStatus: floodResult.statuses,
+    floodP99Ms: floodResult.latencyMs.p99,
+    floodErrors: floodResult.errors + floodResult.timeouts + floodResult.unsent,
+    /** How late each generator wrote its requests (p99, ms): the generator's own share of the latency. */
+    sendLagP99Ms: { alone: alone.sendLagMs.p99, shoppersFlood: together.sendLagMs.p99, flood: floodResult.sendLagMs.p99 },
+    /** CPU of the generators' processes during the flood phase (ms; one figure for both when `same`). */
+    generatorCpuMs: floodProcess === 'child' ? { shoppers: together.processCpuMs, flood: floodResult.processCpuMs } : { both: together.processCpuMs },
     /** Server CPU per request: shoppers alone, then shoppers and flood together. */
-    serverCpuUsPerRequest: { alone: usPer(cpu0, cpu1, alone.requests.total), flood: usPer(cpu1, cpu2, together.requests.total + floodResult.requests.total) },
+    serverCpuUsPerRequest: { alone: usPer(cpu0, cpu1a, answered(alone)), flood: usPer(cpu1, cpu2, answered(together) + answered(floodResult)) },
+    /** The host's CPU in each phase (warm-up included): cores busy, cores used by this bench (server, generators, stack), share stolen. */
+    hostCpu: { alone: hostShares(host0, host1a), flood: hostShares(host1, host2) },
   };
   console.log(`edge.flood: shopper p99 ${floodLine.shopperP99Ms} ms alone, ${floodLine.shopperP99MsFlood} ms under a ${floodLine.floodRps} rps flood (ratio ${floodLine.ratio}, target <= 1.5); flood blocked or limited: ${floodLine.floodBlocked * 100}%`);
+  const stolen = Math.max(floodLine.hostCpu.alone?.steal ?? 0, floodLine.hostCpu.flood?.steal ?? 0);
+  // Runs with the hypervisor taking 20-57 % of the CPU gave shopper p50s of 10-330 ms instead of 2-3 ms.
+  if (stolen > 0.1) console.log(`edge.flood: the hypervisor stole ${Math.round(stolen * 100)} % of the CPU in a phase; these latencies measure the host, not the edge`);
 
   const headers = { 'user-agent': BROWSER };
   const pool = addresses(5000);
