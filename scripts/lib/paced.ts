@@ -69,6 +69,8 @@ export interface PacedOptions {
   warmupS?: number;
   /** Epoch ms of the first request, warm-up included (to line up two generators); now when absent. */
   startAt?: number;
+  /** Return every measured latency too (`latencies`), to pool several runs' percentiles. */
+  keepLatencies?: boolean;
 }
 
 export interface PacedResult {
@@ -90,6 +92,8 @@ export interface PacedResult {
   sendLagMs: { p50: number; p99: number; max: number };
   /** CPU of the whole process running the generator during the measured part. */
   processCpuMs: number;
+  /** Every measured latency, sorted (ms), with `keepLatencies`. */
+  latencies?: number[];
 }
 
 /** Nearest-rank percentile of sorted values, 0.01 ms resolution. */
@@ -205,7 +209,14 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
     latencyMs: { p50: percentile(latencies, 0.5), p90: percentile(latencies, 0.9), p99: percentile(latencies, 0.99), max: percentile(latencies, 1) },
     sendLagMs: { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99), max: percentile(lags, 1) },
     processCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    ...(options.keepLatencies ? { latencies } : {}),
   };
+}
+
+/** Percentiles of several runs' answers taken together (each run's `latencies`). */
+export function pooledLatency(runs: PacedResult[]): PacedResult['latencyMs'] & { answers: number } {
+  const all = runs.flatMap((run) => run.latencies ?? []).sort((a, b) => a - b);
+  return { p50: percentile(all, 0.5), p90: percentile(all, 0.9), p99: percentile(all, 0.99), max: percentile(all, 1), answers: all.length };
 }
 
 /**
