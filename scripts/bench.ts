@@ -25,7 +25,7 @@ import { ensureStack } from './lib/stack.js';
 import { dataDir, repoRoot } from './lib/paths.js';
 import { cpuSeconds, isPortOpen, waitForPort } from './lib/procs.js';
 import { benchAddToCart } from './lib/bench-cart.js';
-import { benchEdge } from './lib/bench-edge.js';
+import { benchEdge, median } from './lib/bench-edge.js';
 import { benchCheckout, benchWorker } from './lib/bench-checkout.js';
 import { burstAddToCart, doorbusterHolds, seedCarts, seedGuestCarts, timeColdPages } from './lib/bench-data.js';
 import { demoProducts } from './lib/demo-catalog.js';
@@ -87,7 +87,6 @@ async function load(url: string, server: ChildProcess): Promise<Sample> {
   return { rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors, cpuUsPerRequest };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const summarize = (samples: Sample[]): Sample => ({
   rps: Math.round(median(samples.map((s) => s.rps))),
   p50Ms: median(samples.map((s) => s.p50Ms)),

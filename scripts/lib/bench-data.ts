@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import mongoose from 'mongoose';
 import { hashCartToken } from '../../services/cart/domain/tokens.js';
-import { addresses, BROWSER } from './bench-edge.js';
+import { addresses, BROWSER, median } from './bench-edge.js';
 import { bucketOf } from '../../services/kit/index.js';
 import { HOLD_EXPIRY_BUCKET_MS, holdExpiry } from '../../services/inventory/models.js';
 import { CART_EXPIRY_BUCKET_MS, cartExpiry } from '../../services/cart/models.js';
@@ -151,13 +151,12 @@ function phasesOf(trace: Array<[number, number, number]>, totalMs: number): Door
   const lastWinMs = Math.max(0, ...trace.filter(([, status]) => status === 201).map(([at]) => at));
   const after = trace.filter(([at]) => at > lastWinMs);
   const afterMs = totalMs - lastWinMs;
-  const p50 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   return {
     lastWinMs,
     answersOver250Ms: trace.filter(([, , ms]) => ms > 250).length,
-    winsP50Ms: Math.round(p50(trace.filter(([, status]) => status === 201).map(([, , ms]) => ms))),
+    winsP50Ms: Math.round(median(trace.filter(([, status]) => status === 201).map(([, , ms]) => ms))),
     afterLastWinPerS: afterMs > 0 ? Math.round((after.length * 1_000) / afterMs) : 0,
-    afterLastWinP50Ms: Math.round(p50(after.map(([, , ms]) => ms))),
+    afterLastWinP50Ms: Math.round(median(after.map(([, , ms]) => ms))),
   };
 }
 

@@ -46,7 +46,8 @@ const FLOOD_AGENTS = ['sqlmap/1.7.2#stable', 'Mozilla/5.0 zgrab/0.x', '', 'Mozil
  * middle of this one's flood and let the scraper through again.
  */
 const SCRAPER_IP = `203.0.113.${1 + (Math.floor(Date.now() / 1000) % 250)}`;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+/** Median of a sample (the upper middle of an even count); 0 for none. Every bench line quotes medians. */
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /** 198.18.x.y addresses (benchmark range, RFC 2544), `count` of them. */
 export const addresses = (count: number) => Array.from({ length: count }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);

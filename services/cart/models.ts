@@ -7,7 +7,7 @@
  * with 100 or 100,000 carts; guarded writes put their guard beside `_id`
  * (kit/guarded-write.ts).
  */
-import { Schema, type Connection, type Model, type mongo } from 'mongoose';
+import { Schema, type Connection, type Model } from 'mongoose';
 import { bucketOf } from '../kit/index.js';
 
 /** Width of a cart expiry bucket (carts live days): the sweep reads the current hour's expiring carts each pass. */
@@ -102,9 +102,6 @@ export async function createCartModels(connection: Connection): Promise<CartMode
   await Promise.all(['tokenHash_1', 'owner_1'].map((name) => models.Cart.collection.dropIndex(name).catch(() => undefined)));
   return models;
 }
-
-/** The driver's carts collection, typed (mongoose types it with ObjectId ids): for the hot writes that skip casting (domain/carts.ts `save`). */
-export const cartCollection = (models: CartModels) => models.Cart.collection as unknown as mongo.Collection<CartDoc>;
 
 /** The carts collection as the kit's guarded writes take it (`updateByIdIf`, `deleteByIdIf`). */
 export const cartsIn = (models: CartModels): Model<CartDoc> => models.Cart;

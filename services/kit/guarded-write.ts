@@ -7,7 +7,7 @@
  * its read-check-write is not atomic under concurrency: callers that race on
  * one document also hold a per-document lock (kit/lock.ts).
  */
-import type { Model, UpdateQuery } from 'mongoose';
+import type { Model, UpdateQuery, mongo } from 'mongoose';
 
 /** Field path -> value or query operators, ANDed with `_id`. */
 export type Guard = Record<string, unknown>;
@@ -16,6 +16,13 @@ export interface UpdateByIdOptions {
   /** false: resolve with the document as it was before the update. */
   returnNew?: boolean;
 }
+
+/**
+ * The driver's collection behind a model, typed with the model's document (mongoose types it with
+ * ObjectId ids). For hot writes that skip mongoose's casting: the caller builds the whole document
+ * or update from validated input (cart save, new hold).
+ */
+export const driverCollection = <T>(model: Model<T>) => model.collection as unknown as mongo.Collection<T & { _id: string }>;
 
 /** findOneAndUpdate({ _id: id, ...guard }), or null when the guard does not hold. */
 export function updateByIdIf<T>(model: Model<T>, id: string, guard: Guard, update: UpdateQuery<T>, options: UpdateByIdOptions = {}): Promise<T | null> {

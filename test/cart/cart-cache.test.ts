@@ -9,7 +9,7 @@ import { serialize } from 'node:v8';
 import request from 'supertest';
 import { ManualClock } from '../../services/kit/index.js';
 import { anonCartId } from '../../services/cart/domain/carts.js';
-import type { Product } from '../helpers/catalog.js';
+import { countFinds, type Product } from '../helpers/catalog.js';
 import { eventually, uniqueName } from '../helpers/env.js';
 import { startCart, startCartStack, type CartStack, type CartUnderTest } from './helpers.js';
 
@@ -30,14 +30,8 @@ const add = (token: string, productId: string, quantity = 1, cart: CartUnderTest
   api(cart).post('/api/cart/cart/lines').set('x-cart-token', token).send({ productId, quantity });
 const view = async (token: string, cart: CartUnderTest = stack.cart) => (await api(cart).get('/api/cart/cart').set('x-cart-token', token)).body as { lines: Array<{ productId: string; quantity: number }> };
 
-/** Finds the cart's database connection sends on its carts collection from now on. */
-function countCartFinds(cart: CartUnderTest): { count: () => number } {
-  let finds = 0;
-  cart.connection.getClient().on('commandStarted', (event) => {
-    if (event.commandName === 'find' && event.command.find === 'carts') finds += 1;
-  });
-  return { count: () => finds };
-}
+/** Finds the cart service sends on its carts collection from now on. */
+const countCartFinds = (cart: CartUnderTest) => countFinds(cart, 'carts');
 
 before(async () => {
   stack = await startCartStack({ dbName, clock });

@@ -27,11 +27,11 @@ export interface CatalogUnderTest {
   close(): Promise<void>;
 }
 
-/** Counts `find` commands a catalog sends to its database (started with `monitorCommands`). */
-export function countFinds(catalog: CatalogUnderTest): { count: () => number } {
+/** Counts `find` commands a service sends to its database (connected with `monitorCommands`), on `collection` only if given. */
+export function countFinds(service: Pick<CatalogUnderTest, 'connection'>, collection?: string): { count: () => number } {
   let finds = 0;
-  catalog.connection.getClient().on('commandStarted', (event) => {
-    if (event.commandName === 'find') finds += 1;
+  service.connection.getClient().on('commandStarted', (event) => {
+    if (event.commandName === 'find' && (!collection || event.command.find === collection)) finds += 1;
   });
   return { count: () => finds };
 }

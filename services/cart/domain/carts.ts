@@ -5,9 +5,9 @@
  * `_id`, derived from the token or the customer (see models.ts for why).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { AppError, conflict, neverSent, notFound, updateByIdIf } from '../../kit/index.js';
+import { AppError, conflict, driverCollection, neverSent, notFound, updateByIdIf } from '../../kit/index.js';
 import type { Product } from '../clients.js';
-import { cartCollection, cartExpiry, cartsIn, type CartDoc, type CartLine, type LineHold, type Money } from '../models.js';
+import { cartExpiry, cartsIn, type CartDoc, type CartLine, type LineHold, type Money } from '../models.js';
 import type { CartDeps } from './context.js';
 import { releaseAll } from './sweep.js';
 import { hashCartToken, newCartToken } from './tokens.js';
@@ -103,7 +103,7 @@ async function renewDead(deps: CartDeps, id: string, customerId: string): Promis
 
 /** A new cart's document, straight to the driver (see `save`). */
 async function insertCart(deps: CartDeps, cart: CartDoc): Promise<void> {
-  await cartCollection(deps.models).insertOne(cart);
+  await driverCollection(deps.models.Cart).insertOne(cart);
 }
 
 /** The id a request addresses: the customer's cart, else the token's; 404 when it names none. */
@@ -234,7 +234,7 @@ async function undoUnlessSaved<T>(cart: CartDoc, work: () => Promise<T>): Promis
 export async function save(deps: CartDeps, cart: CartDoc): Promise<CartDoc> {
   const now = deps.clock.now();
   const next = { lines: cart.lines, mergedFrom: cart.mergedFrom, appliedKeys: cart.appliedKeys ?? [], clientKey: cart.clientKey ?? null, version: cart.version + 1, updatedAt: new Date(now), lastActivityAt: new Date(now), ...cartExpiry(expiryFor(deps, cart.customerId, now)) };
-  const written = await cartCollection(deps.models).updateOne({ _id: cart._id, version: cart.version, state: 'open' }, { $set: next });
+  const written = await driverCollection(deps.models.Cart).updateOne({ _id: cart._id, version: cart.version, state: 'open' }, { $set: next });
   if (written.matchedCount === 0) throw new StaleCopy();
   const saved: CartDoc = { ...cart, ...next };
   await deps.cache.put(saved);

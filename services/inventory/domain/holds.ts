@@ -14,8 +14,7 @@
  * outcome; finishing them is idempotent, so anyone may finish them again.
  */
 import { createHash } from 'node:crypto';
-import type { mongo } from 'mongoose';
-import { conflict, createBucketMarks, notFound, sweepDueBuckets, updateByIdIf, updateOneByIdIf, type Clock, type WithLock } from '../../kit/index.js';
+import { conflict, createBucketMarks, driverCollection, notFound, sweepDueBuckets, updateByIdIf, updateOneByIdIf, type Clock, type WithLock } from '../../kit/index.js';
 import { HOLD_EXPIRY_BUCKET_MS, holdExpiry, type HoldDoc, type HoldState, type InventoryModels } from '../models.js';
 import { admit, settleTicket, applyRemove, applyReserve, applyResize, type EffectDeps } from './effects.js';
 import { heldBy, noteOwner } from './owners.js';
@@ -59,8 +58,6 @@ const TRANSITIONAL: Partial<Record<HoldState, { final: HoldState; to: 'available
 const LIVE: HoldState[] = ['pending', 'active'];
 /** Hold writes are guarded by state (kit/guarded-write.ts). */
 const holdsIn = (models: InventoryModels) => models.Hold;
-/** The driver's holds collection, typed (mongoose types it with ObjectId ids). */
-const holdCollection = (models: InventoryModels) => models.Hold.collection as unknown as mongo.Collection<HoldDoc>;
 
 /** The state a client sees: a transitional state shows its decided outcome; a live hold past its expiry is expired. */
 export function publicState(hold: HoldDoc, now: number): PublicHoldState {
@@ -113,7 +110,7 @@ export async function reserve(deps: HoldDeps, input: ReserveInput): Promise<{ ho
       _id: input.id, sku: input.sku, qty: input.qty, requestedQty: input.qty, owner: input.owner ?? null, state: 'pending',
       ...holdExpiry(new Date(now.getTime() + input.ttlS * 1_000)), createdAt: now, updatedAt: now, endedAt: null, claimedBy: null,
     };
-    await holdCollection(models).insertOne(hold);
+    await driverCollection(models.Hold).insertOne(hold);
   } catch (error) {
     if ((error as { code?: number }).code !== 11000) throw error;
     const existing = await models.Hold.findById(input.id).lean<HoldDoc>();
