@@ -11,10 +11,12 @@ export interface TsChild {
   child: ChildProcess;
   /** Resolves with the first match of `pattern` in the child's output so far or to come; rejects if it exits first. */
   waitFor(pattern: RegExp): Promise<string>;
+  /** Writes one line to the child's stdin (e.g. a start signal the script waits for). */
+  send(line: string): void;
 }
 
 export function startTsChild(script: string, env: NodeJS.ProcessEnv): TsChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
   children.push(child);
   let out = '';
   const waiters: Array<() => void> = [];
@@ -32,7 +34,10 @@ export function startTsChild(script: string, env: NodeJS.ProcessEnv): TsChild {
       child.once('exit', () => reject(new Error(`${script} exited before printing ${pattern}: ${out}`)));
       tryMatch();
     });
-  return { child, waitFor };
+  const send = (line: string) => {
+    child.stdin?.write(`${line}\n`);
+  };
+  return { child, waitFor, send };
 }
 
 /** SIGKILL, resolved once the process is gone (at once if it already is). */

@@ -3,7 +3,8 @@
  * Modes:
  *   claim-then-hang   claim one expired hold, print `claimed <id>`, then hang (to be SIGKILLed)
  *   effect-then-hang  claim, return its units, print `returned <id>`, then hang
- *   sweep             run the real sweep in small batches, printing `progress <n>` after each
+ *   sweep             print `ready`, wait for a line on stdin (so two workers start together), then run
+ *                     the real sweep in small batches, printing `progress <n>` after each
  * Env: MONGODB_URI (with the test database), REDIS_URL, LOCK_PREFIX (shared with the test), MODE.
  */
 import { connectMongo, connectRedis, createLocker, createLogger, createRedis, systemClock } from '../../services/kit/index.js';
@@ -37,6 +38,9 @@ switch (process.env.MODE) {
     break;
   }
   default: {
+    process.stdout.write('ready\n');
+    await new Promise((resolve) => process.stdin.once('data', resolve));
+    process.stdin.pause();
     let total = 0;
     for (;;) {
       const result = await sweepHolds(deps, { batch: 3, stuckAfterMs: 60_000, pendingGraceMs: 60_000 });

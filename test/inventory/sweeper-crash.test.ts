@@ -85,6 +85,11 @@ describe('a sweeper killed mid-run', () => {
     await expiredHolds('CRASH-C', 60, 80);
     const a = startWorker('sweep');
     const b = startWorker('sweep');
+    // Both boot first, then start at once: a worker that booted seconds later (a slow runner) found
+    // every hold already swept by the other and exited at "progress 0", before it could be killed.
+    await Promise.all([a.waitFor(/ready/), b.waitFor(/ready/)]);
+    a.send('go');
+    b.send('go');
     await a.waitFor(/progress [1-9]/);
     await killHard(a.child);
     await new Promise<void>((resolve) => (b.child.exitCode !== null ? resolve() : b.child.once('exit', () => resolve())));
