@@ -12,6 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { AppError, badRequest, unprocessable } from './errors.js';
+import { deleteByIds } from './guarded-write.js';
 import { sleep } from './timeout.js';
 
 export interface IdempotencyRecord {
@@ -137,7 +138,7 @@ export function createIdempotencyStore(connection: Connection, options: Idempote
     async sweep(batch = 500) {
       const old = await model.find({ expiresAt: { $lte: new Date(now()) } }, { _id: 1 }).limit(batch).lean();
       if (old.length === 0) return 0;
-      return (await model.deleteMany({ _id: { $in: old.map((doc) => doc._id) }, expiresAt: { $lte: new Date(now()) } })).deletedCount;
+      return deleteByIds(model, old.map((doc) => String(doc._id)), { expiresAt: { $lte: new Date(now()) } });
     },
   };
 }

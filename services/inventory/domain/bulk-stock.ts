@@ -5,6 +5,7 @@
  * differ go through `setStock` (audited, under their lock), one by one.
  */
 import { randomUUID } from 'node:crypto';
+import { findByIds } from '../../kit/index.js';
 import type { StockDoc } from '../models.js';
 import { setStock, type StockDeps, type Who } from './stock.js';
 
@@ -22,7 +23,8 @@ export interface BulkStockResult {
 export async function setStockBulk(deps: StockDeps, items: BulkStockItem[], who: Who): Promise<BulkStockResult> {
   const { models, clock } = deps;
   const existing = new Map(
-    (await models.Stock.find({ _id: { $in: items.map((i) => i.sku) } }, { available: 1, reserved: 1 }).lean<Pick<StockDoc, '_id' | 'available' | 'reserved'>[]>()).map((doc) => [
+    // By `_id`, not `$in` (a scan of the stock collection on FerretDB, kit/guarded-write.ts).
+    (await findByIds<StockDoc, Pick<StockDoc, '_id' | 'available' | 'reserved'>>(models.Stock, items.map((i) => i.sku), { available: 1, reserved: 1 })).map((doc) => [
       doc._id,
       doc.available + doc.reserved,
     ]),

@@ -9,6 +9,7 @@
  * when the reconciler deletes old holds. All writes to one list take a lock,
  * since FerretDB loses concurrent updates to one document.
  */
+import { findByIds } from '../../kit/index.js';
 import type { HoldDoc, HoldState, InventoryModels } from '../models.js';
 import type { HoldDeps } from './holds.js';
 
@@ -60,7 +61,5 @@ async function forget(deps: OwnerDeps, key: string, ids: string[]): Promise<void
   });
 }
 
-function readHolds(models: InventoryModels, ids: string[]): Promise<HoldDoc[]> {
-  // Point reads: FerretDB 1.24 pushes down `{ _id: <string> }` (an index there) but not `$in` (a scan).
-  return Promise.all(ids.map((id) => models.Hold.findById(id).lean<HoldDoc>())).then((holds) => holds.filter((hold): hold is HoldDoc => hold !== null));
-}
+/** Point reads (kit/guarded-write.ts): FerretDB 1.24 pushes down `{ _id: <string> }` but not `$in`. */
+const readHolds = (models: InventoryModels, ids: string[]) => findByIds<HoldDoc>(models.Hold, ids);
