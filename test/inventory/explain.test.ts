@@ -40,3 +40,9 @@ test('when the sweeper looks for due holds, then it asks by state and expiry buc
   if (p.ferret) assert.equal(p.pushdown, true, 'pushdown');
   assert.ok(usesIndex(p), p.text.slice(0, 300));
 });
+
+test('when usage is read for an owner and SKU, then both equalities are pushed down and served by an index, not a scan', async () => {
+  const p = await plan(inv.models.Hold.find({ owner: 'cart:42', sku: 'PLAN-42' }));
+  if (p.ferret) assert.equal(p.pushdown, true, 'pushdown');
+  assert.ok(usesIndex(p), p.text.slice(0, 300));
+});

@@ -7,11 +7,6 @@ import { admin, inventoryCalls, startInventory, type InventoryUnderTest } from '
 const clock = new ManualClock(Date.parse('2026-11-27T08:00:00Z'));
 let inv: InventoryUnderTest;
 const { api, setStock, reserve, stock, usage } = inventoryCalls(() => inv);
-/** The hold ids in the owner's list for the SKU (sorted), or null when the list document is gone. */
-async function listed(owner: string, sku: string): Promise<string[] | null> {
-  const list = await inv.models.HoldOwner.findById(`${sku}/${owner}`).lean();
-  return list ? [...list.holds].sort() : null;
-}
 
 before(async () => {
   inv = await startInventory({ dbName: uniqueName(import.meta.url), clock });
@@ -20,8 +15,8 @@ after(async () => {
   await inv.close();
 });
 
-describe('per-owner hold lists (hold_owners)', () => {
-  test('when an owner has released, expired, rejected, committed and live holds, then usage counts only live and committed ones and the read prunes the ended ones from the list', async () => {
+describe('usage per owner and SKU (holds by { owner, sku })', () => {
+  test('when an owner has released, expired, rejected, committed and live holds, then usage counts only live and committed ones', async () => {
     const owner = 'customer:own-1';
     await setStock('OWN-A', 10);
     assert.equal((await reserve({ id: 'own-a-live', sku: 'OWN-A', qty: 2, owner })).status, 201);
@@ -33,43 +28,38 @@ describe('per-owner hold lists (hold_owners)', () => {
     assert.equal((await api().post('/api/inventory/holds/own-a-sold/commit').set(admin)).body.state, 'committed');
     clock.advance(61_000);
     assert.equal((await inv.sweeps.sweepOnce()).expired, 1);
-    // Nothing has read the list yet: it still names every hold ever given to the owner (the sold-out one was refused by the gate before anything was written).
-    assert.deepEqual(await listed(owner, 'OWN-A'), ['own-a-expired', 'own-a-live', 'own-a-released', 'own-a-sold']);
+    // The sold-out one was refused by the gate before anything was written.
     assert.equal(await inv.models.Hold.countDocuments({ _id: 'own-a-rejected' }), 0);
-
     assert.deepEqual(await usage(owner, 'OWN-A'), { owner, sku: 'OWN-A', held: 2, committed: 1 });
-    assert.deepEqual(await listed(owner, 'OWN-A'), ['own-a-live', 'own-a-sold']);
+    assert.deepEqual(await usage('customer:someone-else', 'OWN-A'), { owner: 'customer:someone-else', sku: 'OWN-A', held: 0, committed: 0 });
     const s = await stock('OWN-A');
     assert.deepEqual([s.available, s.reserved, s.sold], [7, 2, 1]);
   });
 
-  test('when a live hold is past its expiry but not swept yet, then usage stops counting it at once and it leaves the list once swept', async () => {
+  test('when a live hold is past its expiry but not swept yet, then usage stops counting it at once', async () => {
     const owner = 'customer:own-2';
     await setStock('OWN-B', 5);
     await reserve({ id: 'own-b-short', sku: 'OWN-B', qty: 2, owner, ttlS: 30 });
     await reserve({ id: 'own-b-long', sku: 'OWN-B', qty: 1, owner, ttlS: 600 });
     clock.advance(31_000);
     assert.deepEqual(await usage(owner, 'OWN-B'), { owner, sku: 'OWN-B', held: 1, committed: 0 });
-    // Still 'active' in storage until a sweep ends it, so it stays listed.
-    assert.deepEqual(await listed(owner, 'OWN-B'), ['own-b-long', 'own-b-short']);
+    // Still 'active' in storage until a sweep ends it.
+    assert.equal((await inv.models.Hold.findById('own-b-short').lean())?.state, 'active');
     await inv.sweeps.sweepOnce();
     assert.deepEqual(await usage(owner, 'OWN-B'), { owner, sku: 'OWN-B', held: 1, committed: 0 });
-    assert.deepEqual(await listed(owner, 'OWN-B'), ['own-b-long']);
     assert.deepEqual([(await stock('OWN-B')).available, (await stock('OWN-B')).reserved], [4, 1]);
   });
 
-  test('when every hold of an owner ended and is read, then the emptied list is deleted and usage is zero', async () => {
+  test('when every hold of an owner ended, then usage is zero', async () => {
     const owner = 'customer:own-3';
     await setStock('OWN-C', 3);
     await reserve({ id: 'own-c-0001', sku: 'OWN-C', qty: 3, owner });
     await api().post('/api/inventory/holds/own-c-0001/release').set(admin);
-    assert.deepEqual(await listed(owner, 'OWN-C'), ['own-c-0001']);
     assert.deepEqual(await usage(owner, 'OWN-C'), { owner, sku: 'OWN-C', held: 0, committed: 0 });
-    assert.equal(await listed(owner, 'OWN-C'), null);
     assert.equal((await stock('OWN-C')).available, 3);
   });
 
-  test('when a hold moves to another owner, then it counts for the new owner only, and once released it is pruned from both lists on read', async () => {
+  test('when a hold moves to another owner, then it counts for the new owner only, and for nobody once released', async () => {
     const guest = 'cart:a-own4guest';
     const customer = 'customer:own-4';
     await setStock('OWN-D', 4);
@@ -82,11 +72,9 @@ describe('per-owner hold lists (hold_owners)', () => {
     await api().post('/api/inventory/holds/own-d-0001/release').set(admin);
     assert.deepEqual(await usage(customer, 'OWN-D'), { owner: customer, sku: 'OWN-D', held: 0, committed: 0 });
     assert.deepEqual(await usage(guest, 'OWN-D'), { owner: guest, sku: 'OWN-D', held: 0, committed: 0 });
-    assert.equal(await listed(customer, 'OWN-D'), null);
-    assert.equal(await listed(guest, 'OWN-D'), null, 'the ended hold is not left behind in its former owner\'s list');
   });
 
-  test('when ended holds pass the retention period unread, then the reconcile pass takes them out of their owner\'s list and deletes them, keeping committed and live ones', async () => {
+  test('when ended holds pass the retention period, then the reconcile pass deletes them, keeping committed and live ones', async () => {
     const owner = 'customer:own-5';
     const gone = 'customer:own-6';
     await setStock('OWN-E', 10);
@@ -97,15 +85,15 @@ describe('per-owner hold lists (hold_owners)', () => {
     await api().post('/api/inventory/holds/own-e-released/release').set(admin);
     await api().post('/api/inventory/holds/own-e-other/release').set(admin);
     await api().post('/api/inventory/holds/own-e-sold/commit').set(admin);
-    assert.deepEqual(await listed(owner, 'OWN-E'), ['own-e-released', 'own-e-sold']);
+    assert.deepEqual(await usage(owner, 'OWN-E'), { owner, sku: 'OWN-E', held: 0, committed: 1 });
 
     clock.advance(inv.config.HOLD_RETENTION_S * 1_000 + 1_000);
     await reserve({ id: 'own-e-live', sku: 'OWN-E', qty: 3, owner, ttlS: 600 });
     const result = await inv.sweeps.reconcileOnce();
     assert.ok(result.holdsDeleted >= 3, JSON.stringify(result));
     assert.equal(await inv.models.Hold.countDocuments({ _id: { $in: ['own-e-released', 'own-e-rejected', 'own-e-other'] } }), 0);
-    assert.deepEqual(await listed(owner, 'OWN-E'), ['own-e-live', 'own-e-sold']);
-    assert.equal(await listed(gone, 'OWN-E'), null);
+    assert.deepEqual((await inv.models.Hold.find({ sku: 'OWN-E' }, { _id: 1 }).lean()).map((hold) => hold._id).sort(), ['own-e-live', 'own-e-sold']);
+    assert.deepEqual(await usage(gone, 'OWN-E'), { owner: gone, sku: 'OWN-E', held: 0, committed: 0 });
     assert.deepEqual(await usage(owner, 'OWN-E'), { owner, sku: 'OWN-E', held: 3, committed: 1 });
     const report = (await api().get('/api/inventory/check').set(admin)).body;
     assert.equal(report.ok, true, JSON.stringify(report.violations));

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { conflict, createBucketMarks, driverCollection, notFound, sweepDueBuckets, updateByIdIf, updateOneByIdIf, type Clock, type WithLock } from '../../kit/index.js';
 import { HOLD_EXPIRY_BUCKET_MS, holdExpiry, type HoldDoc, type HoldState, type InventoryModels } from '../models.js';
 import { admit, settleTicket, applyRemove, applyReserve, applyResize, type EffectDeps } from './effects.js';
-import { heldBy, noteOwner } from './owners.js';
+import { heldBy } from './owners.js';
 import { adjustStock, type AdjustmentView, type StockDeps, type StockView } from './stock.js';
 
 export interface HoldDeps extends EffectDeps {
@@ -103,7 +103,6 @@ export async function reserve(deps: HoldDeps, input: ReserveInput): Promise<{ ho
     deps.onOutcome?.('rejected');
     throw soldOut(input.sku, input.qty, admission.available);
   }
-  if (input.owner) await noteOwner(deps, input.owner, input.sku, input.id);
   try {
     // Straight to the driver, as the cart's hot writes (cart/domain/carts.ts `save`): a mongoose document per reserve cost more CPU than the insert.
     hold = {
@@ -164,7 +163,6 @@ export interface ModifyInput {
 export async function modify(deps: HoldDeps, id: string, input: ModifyInput): Promise<HoldView> {
   const { models, clock } = deps;
   const hold = await requireLive(deps, id);
-  if (input.owner) await noteOwner(deps, input.owner, hold.sku, id);
   if (input.qty !== undefined && input.qty !== hold.qty) {
     const outcome = await applyResize(deps, id, hold.sku, input.qty);
     if (outcome.kind === 'missing') throw await endedError(deps, id);

@@ -23,7 +23,6 @@ import { deleteByIds, findByIds, updateOneByIdIf } from '../../kit/index.js';
 import type { HoldDoc, StockDoc } from '../models.js';
 import { applyRemove, reservedFor } from './effects.js';
 import { claimDue, finish, type HoldDeps } from './holds.js';
-import { forgetEnded } from './owners.js';
 
 export interface SweepOptions {
   batch: number;
@@ -124,16 +123,14 @@ export async function reconcile(deps: HoldDeps, options: { retentionMs: number; 
   if (next === -1 || start + walked >= all.length) skuLists.delete(db);
   result.adjustmentsSettled = await settleAdjustments(deps, options.settleAfterMs);
   // One query per ended state (FerretDB pushes the state equality down, not `$in`).
-  const old: Array<Pick<HoldDoc, '_id' | 'owner' | 'sku'>> = [];
+  const old: Array<Pick<HoldDoc, '_id'>> = [];
   for (const state of ['released', 'expired', 'rejected'] as const) {
     if (old.length >= RETENTION_BATCH) break;
-    const ended = await models.Hold.find({ state, endedAt: { $lte: new Date(clock.now() - options.retentionMs) } }, { owner: 1, sku: 1 })
+    const ended = await models.Hold.find({ state, endedAt: { $lte: new Date(clock.now() - options.retentionMs) } }, { _id: 1 })
       .limit(RETENTION_BATCH - old.length)
-      .lean<Pick<HoldDoc, '_id' | 'owner' | 'sku'>[]>();
+      .lean<Pick<HoldDoc, '_id'>[]>();
     old.push(...ended);
   }
-  // Out of their owners' lists first: a crash in between leaves ended holds, which never count anyway.
-  await forgetEnded(deps, old);
   result.holdsDeleted = await deleteByIds(models.Hold, old.map((hold) => hold._id));
   return result;
 }
