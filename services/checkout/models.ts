@@ -61,6 +61,12 @@ export interface OrderDoc {
    * the queue; `resends`: how often the resend pass published it again (domain/outbox.ts).
    */
   outbox: { state: 'none' | 'pending' | 'sent'; sentAt?: Date | null; checkedAt?: Date | null; resends?: number };
+  /**
+   * True while `outbox.state` is `pending`, written in the same updates: the relay finds its
+   * entries by this top-level equality. FerretDB 1.24 does not push a dotted path down, so
+   * `{ 'outbox.state': 'pending' }` read every order of the collection twice a second.
+   */
+  outboxPending?: boolean;
   /** `bucketOf(outbox.checkedAt, OUTBOX_CHECK_BUCKET_MS)`: how the resend pass finds sent entries by equality (kit/time-buckets.ts). */
   outboxBucket?: number | null;
   cartCleared: boolean;
@@ -126,6 +132,7 @@ export async function createCheckoutModels(connection: Connection): Promise<Chec
       payment: { type: { chargeId: String, status: String }, default: null },
       outbox: { state: { type: String, default: 'none' }, sentAt: { type: Date, default: null }, checkedAt: { type: Date, default: null }, resends: { type: Number, default: 0 } },
       outboxBucket: { type: Number, default: null },
+      outboxPending: { type: Boolean, default: false },
       cartCleared: { type: Boolean, default: false },
       compensated: { type: Boolean, default: false },
       claimedUntil: { type: Date, default: null },
@@ -139,6 +146,8 @@ export async function createCheckoutModels(connection: Connection): Promise<Chec
   order.index({ status: 1, updatedAt: 1 });
   // The resend pass: paid or fulfilling orders by the bucket of their last publication or check.
   order.index({ status: 1, outboxBucket: 1 });
+  // The relay: paid orders whose job is not in the queue yet.
+  order.index({ outboxPending: 1 });
   const charge = new Schema<PaymentChargeDoc>(
     {
       _id: { type: String, required: true },
@@ -162,5 +171,18 @@ export async function createCheckoutModels(connection: Connection): Promise<Chec
     PaymentCapture: connection.model<PaymentCaptureDoc>('PaymentCapture', capture),
   };
   await Promise.all([models.Order.init(), models.PaymentCharge.init(), models.PaymentCapture.init()]);
+  await backfillOutboxPending(connection, models);
   return models;
+}
+
+/**
+ * Orders paid before `outboxPending` existed and not relayed yet get it, once per database: the
+ * first replica to start runs the update (a scan of the orders) and leaves a marker in
+ * `migrations`; later starts read the marker by `_id`. Running it twice is harmless.
+ */
+async function backfillOutboxPending(connection: Connection, models: CheckoutModels): Promise<void> {
+  const migrations = connection.collection<{ _id: string; at: Date }>('migrations');
+  if (await migrations.findOne({ _id: 'orders.outboxPending' })) return;
+  await models.Order.updateMany({ 'outbox.state': 'pending', outboxPending: { $ne: true } }, { $set: { outboxPending: true } });
+  await migrations.updateOne({ _id: 'orders.outboxPending' }, { $set: { at: new Date() } }, { upsert: true });
 }

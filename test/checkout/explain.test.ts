@@ -32,3 +32,29 @@ test('when recovery looks for unfinished orders, then each of its queries is an 
   }
   assert.equal((await models.Order.find({ status: 'pending' }).lean()).length, 30);
 });
+
+test('when the outbox relay looks for paid orders not yet queued, then it asks a top-level equality, pushed down and served by an index', async () => {
+  // `{ 'outbox.state': 'pending' }`, the filter before, is a dotted path: FerretDB 1.24 read every order for it.
+  const p = await plan(models.Order.find({ outboxPending: true }, { _id: 1 }).limit(100));
+  if (p.ferret) assert.equal(p.pushdown, true, 'pushdown');
+  assert.ok(usesIndex(p), p.text.slice(0, 300));
+});
+
+test('when orders were paid before outboxPending existed, then the first start of a new version flags them once for the relay', async () => {
+  const dbName = `${uniqueName(import.meta.url)}_backfill`;
+  const open = () => connectMongo(testServers().mongoUri, { logger: testLogger(), dbName, serverSelectionTimeoutMs: 2_000 });
+  const old = await open();
+  const now = new Date();
+  const order = (id: string, state: string) => ({ _id: id, status: 'paid', outbox: { state }, createdAt: now, updatedAt: now });
+  await old.collection('orders').insertMany([order('old-pending', 'pending'), order('old-sent', 'sent')] as never[]);
+  try {
+    const started = await open();
+    const models2 = await createCheckoutModels(started);
+    assert.deepEqual((await models2.Order.find({ outboxPending: true }, { _id: 1 }).lean()).map((o) => o._id), ['old-pending']);
+    assert.ok(await started.collection('migrations').findOne({ _id: 'orders.outboxPending' as never }));
+    await started.close();
+  } finally {
+    await old.dropDatabase();
+    await old.close();
+  }
+});

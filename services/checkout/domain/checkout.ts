@@ -151,7 +151,7 @@ async function commitHolds(deps: CheckoutDeps, order: OrderDoc): Promise<OrderDo
   }
   await deps.checkpoint?.('committed');
   // `paid` and the outbox entry in one single-document update.
-  const paid = await updateOrderIf(deps, order._id, 'pending', { status: 'paid', step: 'done', outbox: { state: 'pending', sentAt: null } }, { step: 'committing' });
+  const paid = await updateOrderIf(deps, order._id, 'pending', { status: 'paid', step: 'done', outbox: { state: 'pending', sentAt: null }, outboxPending: true }, { step: 'committing' });
   if (paid) {
     deps.onOutcome?.('paid');
     await deps.checkpoint?.('paid');

@@ -43,12 +43,12 @@ const seenAt = (at: number) => ({ 'outbox.checkedAt': new Date(at), outboxBucket
 
 /** One relay pass; returns how many entries it published. */
 export async function relayOutbox(deps: RelayDeps, batch = 100): Promise<number> {
-  const pending = await deps.models.Order.find({ 'outbox.state': 'pending' }, { _id: 1 }).limit(batch).lean<Pick<OrderDoc, '_id'>[]>();
+  const pending = await deps.models.Order.find({ outboxPending: true }, { _id: 1 }).limit(batch).lean<Pick<OrderDoc, '_id'>[]>();
   let sent = 0;
   for (const { _id } of pending) {
     await addJob(deps.queue, { orderId: _id }, { ...FULFILLMENT_JOB_OPTIONS, jobId: _id });
     const now = deps.now();
-    await deps.lock(_id, () => deps.models.Order.updateOne({ _id, 'outbox.state': 'pending' }, { $set: { 'outbox.state': 'sent', 'outbox.sentAt': new Date(now), ...seenAt(now) } }));
+    await deps.lock(_id, () => deps.models.Order.updateOne({ _id, 'outbox.state': 'pending' }, { $set: { 'outbox.state': 'sent', 'outbox.sentAt': new Date(now), outboxPending: false, ...seenAt(now) } }));
     sent += 1;
   }
   return sent;
