@@ -8,7 +8,8 @@
  * 2. add-to-cart: POST a line to a fresh cart (cart -> catalog, inventory), at 8
  *    and at 32 connections.
  * 3. add-to-cart at scale: an empty database vs one with BENCH_SCALE_CARTS
- *    (100,000) carts and their holds, seeded with insertMany; alternating rounds.
+ *    (100,000) carts and their holds, seeded with insertMany; alternating rounds, which database
+ *    goes first alternating too (use an even BENCH_ROUNDS to balance the order).
  * 4. doorbuster: BENCH_DOOR_ATTEMPTS (5,000) adds of a limited SKU with 50 units, each from its own cart.
  * 5. cold catalog pages: 10,000 products, a catalog without a cache; first page,
  *    a cursor page, category + sort, `q` search.
@@ -215,11 +216,22 @@ async function main(): Promise<void> {
       const empty: Sample[] = [];
       const scaled: Sample[] = [];
       for (let round = 1; round <= rounds; round += 1) {
-        const e = await benchAddToCart({ baseUrl: cart, productId: String(cartProduct.id), durationS, connections: 32 });
-        const f = await benchAddToCart({ baseUrl: cartScaled, productId: String(cartProduct.id), durationS, connections: 32 });
+        // Which database goes first alternates: the second run of a round was slower whatever its data
+        // (BENCH_SCALE_CARTS=0 gave 0.67, 331/222, 223/140, 330/300 rps), most likely PostgreSQL's
+        // upkeep (autovacuum, GIN pending lists) after the first run's writes.
+        const run = (url: string) => benchAddToCart({ baseUrl: url, productId: String(cartProduct.id), durationS, connections: 32 });
+        let e: Awaited<ReturnType<typeof run>>;
+        let f: Awaited<ReturnType<typeof run>>;
+        if (round % 2 === 1) {
+          e = await run(cart);
+          f = await run(cartScaled);
+        } else {
+          f = await run(cartScaled);
+          e = await run(cart);
+        }
         empty.push({ rps: e.rps, p50Ms: e.p50Ms, p99Ms: e.p99Ms, errors: e.errors });
         scaled.push({ rps: f.rps, p50Ms: f.p50Ms, p99Ms: f.p99Ms, errors: f.errors });
-        console.log(`round ${round}/${rounds}: add-to-cart empty ${e.rps} rps | with ${scaleCarts} carts ${f.rps} rps`);
+        console.log(`round ${round}/${rounds}: add-to-cart empty ${e.rps} rps | with ${scaleCarts} carts ${f.rps} rps (${round % 2 === 1 ? 'empty' : 'scaled'} first)`);
       }
       const [emptyRps, fullRps] = [summarize(empty).rps, summarize(scaled).rps];
       lines.push({ bench: 'cart.addLine.scale', carts: scaleCarts, connections: 32, emptyRps, at100kCartsRps: fullRps, ratio: Number((fullRps / Math.max(1, emptyRps)).toFixed(3)), target: 0.9 });
