@@ -86,6 +86,7 @@ export function createIdempotencyStore(connection: Connection, options: Idempote
   const ttlMs = options.ttlMs ?? DAY_MS;
   const leaseMs = options.leaseMs ?? 10_000;
   const now = options.now ?? Date.now;
+  const collection = options.collection ?? 'idempotency_keys';
   const schema = new Schema<IdempotencyRecord>(
     {
       _id: { type: String, required: true },
@@ -100,9 +101,8 @@ export function createIdempotencyStore(connection: Connection, options: Idempote
       expiresAt: { type: Date, required: true },
       expiryBucket: Number,
     },
-    { collection: options.collection ?? 'idempotency_keys', versionKey: false },
+    { collection, versionKey: false },
   );
-  const collection = options.collection ?? 'idempotency_keys';
   const marks = createBucketMarks(connection);
   schema.index({ expiresAt: 1 });
   schema.index({ expiryBucket: 1 });
