@@ -180,6 +180,8 @@ async function main(): Promise<void> {
     const bodyText = await (await fetch(productUrl)).text();
     const bodyFile = path.join(logDir, 'body.json');
     fs.writeFileSync(bodyFile, bodyText);
+    // As for the services: a baseline left running by an interrupted run would answer instead of this one.
+    if (await isPortOpen(port(1))) throw new Error(`port ${port(1)} is already in use; cannot start the bare Koa baseline there`);
     const bare = startProcess('bare-koa', ['scripts/lib/bare-koa.ts'], { PORT: String(port(1)), BENCH_BODY_FILE: bodyFile });
     await waitForPort(port(1), 'bare Koa baseline', path.join(logDir, logName('bare-koa', { PORT: String(port(1)) })), 30_000, bare);
     const bareUrl = `http://127.0.0.1:${port(1)}/api/catalog/products/x`;
