@@ -51,7 +51,8 @@ export async function createCart(deps: CartDeps, customerId: string | null): Pro
   if (customerId) return openCustomerCart(deps, customerId);
   const { token, hash } = newCartToken();
   const cart = freshCart(deps, `${ANON}${hash}`, null);
-  await insertCart(deps, cart);
+  // Straight to the driver, as `save` (the document is built here, field by field as the schema has it).
+  await driverCollection(deps.models.Cart).insertOne(cart);
   // Nobody else knows the token yet: no lock needed for the copy (cart-cache.ts).
   await deps.cache.put(cart);
   return { cart, token, created: true };
@@ -99,11 +100,6 @@ async function renewDead(deps: CartDeps, id: string, customerId: string): Promis
     await deps.cache.put(cart);
     return { cart, token: null, created: true };
   });
-}
-
-/** A new cart's document, straight to the driver (see `save`). */
-async function insertCart(deps: CartDeps, cart: CartDoc): Promise<void> {
-  await driverCollection(deps.models.Cart).insertOne(cart);
 }
 
 /** The id a request addresses: the customer's cart, else the token's; 404 when it names none. */

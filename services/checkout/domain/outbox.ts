@@ -41,9 +41,12 @@ export const OUTBOX_CHECK_BUCKET_MS = 60_000;
 /** The outbox fields that say "the job was in the queue at `at`": the resend pass looks again `afterMs` later. */
 const seenAt = (at: number) => ({ 'outbox.checkedAt': new Date(at), outboxBucket: bucketOf(at, OUTBOX_CHECK_BUCKET_MS) });
 
+/** Paid orders whose job is not in the queue yet: a top-level equality (models.ts `outboxPending`). */
+export const RELAY_PENDING = { outboxPending: true } as const;
+
 /** One relay pass; returns how many entries it published. */
 export async function relayOutbox(deps: RelayDeps, batch = 100): Promise<number> {
-  const pending = await deps.models.Order.find({ outboxPending: true }, { _id: 1 }).limit(batch).lean<Pick<OrderDoc, '_id'>[]>();
+  const pending = await deps.models.Order.find(RELAY_PENDING, { _id: 1 }).limit(batch).lean<Pick<OrderDoc, '_id'>[]>();
   let sent = 0;
   for (const { _id } of pending) {
     await addJob(deps.queue, { orderId: _id }, { ...FULFILLMENT_JOB_OPTIONS, jobId: _id });

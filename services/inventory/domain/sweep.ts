@@ -79,8 +79,8 @@ export async function reconcile(deps: HoldDeps, options: { retentionMs: number; 
   // each minute kept FerretDB saturated (npm run bench). The pass checks up to `maxHoldChecks`
   // entries, SKU by SKU from where the last pass stopped, and wraps around.
   const budget = options.maxHoldChecks ?? 2_000;
-  // Ids only: the holds maps of every SKU with reserved units (100,000 entries in the bench's scale run) made each
-  // pass read them all, though it checks `budget` of them; a SKU's map is read when the pass gets to it.
+  // Ids only here; a SKU's holds map is read when the pass gets to it. FerretDB still reads each stock
+  // document whole for this query, hence the kept list (`skuLists`).
   const db = models.Stock.db;
   const listed = skuLists.get(db);
   const all = listed && Math.abs(clock.now() - listed.readAt) < SKU_LIST_MAX_AGE_MS
