@@ -71,6 +71,16 @@ export const edgeConfigShape = {
   EDGE_LIMIT_ADMIN: limit('6000/60'),
   /** Per crawler (all its addresses together), at no load; shrinks as load rises. */
   EDGE_LIMIT_GOOD_BOT: limit('300/60'),
+  /**
+   * Class limits are counted in memory and sent to Redis in one call this often
+   * (synced-limit.ts); 0 asks Redis on every request.
+   */
+  EDGE_LIMIT_SYNC_MS: int(0, 10_000, 100),
+  /**
+   * Share of a class budget one replica may admit for a client between two syncs
+   * without asking Redis; budgets where that is under one request are always exact.
+   */
+  EDGE_LIMIT_LOCAL_SHARE: z.coerce.number().min(0).max(0.5).default(0.05),
   /** Requests with a cart token are also counted per address, at this multiple of the class limit. */
   EDGE_IP_CEILING_FACTOR: int(1, 1_000, 10),
   /** Checkout attempts beyond a human rate: the client is treated as a bot for the cool-down. */

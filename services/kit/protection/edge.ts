@@ -165,14 +165,25 @@ export function createEdgeProtection(options: EdgeOptions & EdgeWiring): EdgePro
     await options.redis?.set(`${prefix}:flag:${key}`, reason, 'EX', config.EDGE_BEHAVIOUR_COOLDOWN_S).catch(() => undefined);
   }
 
-  /** Bot rules and limits for one non-exempt request that is not a bad bot: a 403 to give, or the limit decision. */
-  async function check(ctx: Context, routeClass: RouteClass, ip: string, verdict: BotVerdict): Promise<LimitDecision | Block> {
+  /**
+   * Bot rules and limits for one non-exempt request that is not a bad bot: a 403
+   * to give, or the limit decision. A browse request without a cart token is one
+   * limit check, answered from memory when the limit is synced (synced-limit.ts),
+   * so that path allocates no promise.
+   */
+  function check(ctx: Context, routeClass: RouteClass, ip: string, verdict: BotVerdict): LimitDecision | Block | Promise<LimitDecision | Block> {
     const key = deriveClientKey(ctx, ip, options.customerKey, Date.now());
     ctx.state.clientKey = key;
     if (verdict.class === 'good-bot') {
       if (routeClass !== 'browse') return { decision: 'blocked_route', reason: `good-bot-route:${routeClass}`, detail: 'crawlers may only browse' };
       return limiters.consumeGoodBot(verdict.name ?? 'crawler', 1 / goodBotShare(admission.pressure()));
     }
+    if (routeClass === 'browse' && !key.startsWith('cart:')) return limiters.consume(routeClass, key);
+    return checkWrites(ctx, routeClass, ip, key);
+  }
+
+  /** The rest of `check`: behaviour flags on cart, checkout and other non-browse routes, and the per-address ceiling of cart tokens. */
+  async function checkWrites(ctx: Context, routeClass: RouteClass, ip: string, key: string): Promise<LimitDecision | Block> {
     if (routeClass !== 'browse') {
       const reason = await isFlagged(key);
       if (reason) return { decision: 'blocked_behaviour', reason, detail: BEHAVIOUR_DETAIL };
@@ -189,32 +200,43 @@ export function createEdgeProtection(options: EdgeOptions & EdgeWiring): EdgePro
     return ceiling.allowed ? decision : ceiling;
   }
 
-  /** The guarded path after classification; errors of the store and its insurance let the request through. */
-  async function guard(ctx: Context, next: Next, routeClass: RouteClass, ip: string, verdict: BotVerdict): Promise<void> {
-    let outcome: LimitDecision | Block | undefined;
+  /**
+   * The checks' outcome applied: a 403 or 429 answered here (false), or the
+   * limit headers set and the request let on (true). Errors of the store and
+   * its insurance let the request through.
+   */
+  function admit(ctx: Context, routeClass: RouteClass, ip: string, verdict: BotVerdict): boolean | Promise<boolean> {
+    let checked: ReturnType<typeof check>;
     try {
-      outcome = await check(ctx, routeClass, ip, verdict);
+      checked = check(ctx, routeClass, ip, verdict);
     } catch (error) {
-      // Both the store and its in-memory insurance failed: serve rather than fail the shop.
-      log.error({ err: error, routeClass }, 'edge limiter failed; request let through');
-      count(routeClass, verdict.class, 'error');
+      return letThrough(routeClass, verdict, error);
     }
-    if (outcome && 'decision' in outcome) {
+    if (checked instanceof Promise) return checked.then((outcome) => apply(ctx, routeClass, verdict, outcome), (error: unknown) => letThrough(routeClass, verdict, error));
+    return apply(ctx, routeClass, verdict, checked);
+  }
+
+  function apply(ctx: Context, routeClass: RouteClass, verdict: BotVerdict, outcome: LimitDecision | Block): boolean {
+    if ('decision' in outcome) {
       refuse(ctx, routeClass, verdict.class, outcome.decision, outcome.reason);
       deny(ctx, 403, 'forbidden', 'Forbidden', outcome.detail);
-      return;
+      return false;
     }
-    if (outcome) {
-      setLimitHeaders(ctx.res, outcome);
-      if (!outcome.allowed) {
-        refuse(ctx, routeClass, verdict.class, 'limited', `limit:${routeClass}`);
-        deny(ctx, 429, 'rate_limited', 'Too many requests', `the ${routeClass} limit of ${outcome.limit} requests is used up`);
-        return;
-      }
-      count(routeClass, verdict.class, 'allowed');
+    setLimitHeaders(ctx.res, outcome);
+    if (!outcome.allowed) {
+      refuse(ctx, routeClass, verdict.class, 'limited', `limit:${routeClass}`);
+      deny(ctx, 429, 'rate_limited', 'Too many requests', `the ${routeClass} limit of ${outcome.limit} requests is used up`);
+      return false;
     }
-    await next();
-    applyCachePolicy(ctx, routeClass, config, policy);
+    count(routeClass, verdict.class, 'allowed');
+    return true;
+  }
+
+  /** Both the store and its in-memory insurance failed: serve rather than fail the shop. */
+  function letThrough(routeClass: RouteClass, verdict: BotVerdict, error: unknown): true {
+    log.error({ err: error, routeClass }, 'edge limiter failed; request let through');
+    count(routeClass, verdict.class, 'error');
+    return true;
   }
 
   function see(ctx: Context): Seen {
@@ -279,8 +301,11 @@ export function createEdgeProtection(options: EdgeOptions & EdgeWiring): EdgePro
       return;
     }
     try {
-      if (on) return await guard(ctx, next, routeClass, ip, verdict);
-      count(routeClass, verdict.class, 'exempt');
+      if (on) {
+        // No await unless a check had to wait (a synced browse limit answers at once).
+        const admitted = admit(ctx, routeClass, ip, verdict);
+        if (!(admitted instanceof Promise ? await admitted : admitted)) return;
+      } else count(routeClass, verdict.class, 'exempt');
       await next();
       applyCachePolicy(ctx, routeClass, config, policy);
     } finally {
@@ -296,10 +321,35 @@ function firstHeader(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Load pressure and the limiter's degraded flag, read when /metrics is scraped. */
+/** Load pressure, the limiter's degraded flag and its sync totals, read when /metrics is scraped. */
 function registerGauges(metrics: Metrics, admission: Admission, limiters: Limiters): void {
   if (metrics.registry.getSingleMetric('edge_limiter_degraded')) return;
   new client.Gauge({ name: 'edge_limiter_degraded', help: '1 while Redis is unreachable and rate limits are per process', registers: [metrics.registry], collect() { this.set(limiters.degraded() ? 1 : 0); } });
   new client.Gauge({ name: 'edge_load_pressure', help: 'Admission pressure: 1 = at a shedding threshold', registers: [metrics.registry], collect() { this.set(admission.pressure()); } });
   new client.Gauge({ name: 'edge_in_flight', help: 'Requests admitted and not yet answered', registers: [metrics.registry], collect() { this.set(admission.inFlight()); } });
+  // Totals kept by the synced limits themselves (synced-limit.ts), copied when scraped.
+  new client.Counter({
+    name: 'edge_limiter_decisions_total',
+    help: 'Class-limit decisions admitted from memory (synced to Redis later) or taken by asking Redis',
+    labelNames: ['path'],
+    registers: [metrics.registry],
+    collect() {
+      const stats = limiters.syncStats();
+      this.reset();
+      this.inc({ path: 'memory' }, stats.local);
+      this.inc({ path: 'redis' }, stats.exact);
+    },
+  });
+  new client.Counter({
+    name: 'edge_limiter_syncs_total',
+    help: 'Calls that sent the counts kept in memory to Redis, by outcome (a failed one loses its counts)',
+    labelNames: ['outcome'],
+    registers: [metrics.registry],
+    collect() {
+      const stats = limiters.syncStats();
+      this.reset();
+      this.inc({ outcome: 'ok' }, stats.syncs);
+      this.inc({ outcome: 'failed' }, stats.syncFailures);
+    },
+  });
 }
