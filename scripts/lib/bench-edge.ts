@@ -10,7 +10,8 @@
  *   which says why not autocannon's `overallRate`); the flood comes from its own
  *   process unless BENCH_EDGE_FLOOD_PROCESS=same.
  * - edge.cost: the same product read on a catalog with the limiter and
- *   classifier on vs off (EDGE_PROTECTION), alternating rounds, medians.
+ *   classifier on vs off (EDGE_PROTECTION), in pairs of windows in alternating
+ *   order; the ratio is the median of the pairs' ratios.
  *
  * Both lines also give the server's CPU time per request (user + system, from
  * /proc): steadier than rates and latencies on a shared machine.
@@ -49,11 +50,22 @@ const SCRAPER_IP = `203.0.113.${1 + (Math.floor(Date.now() / 1000) % 250)}`;
 /** Median of a sample (the upper middle of an even count); 0 for none. Every bench line quotes medians. */
 export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
-/** 198.18.x.y addresses (benchmark range, RFC 2544), `count` of them. */
-export const addresses = (count: number) => Array.from({ length: count }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+/** Addresses of the benchmark range (198.18.0.0/15, RFC 2544), `count` of them, 250 per /24 from the `firstBlock`th /24. */
+export const addresses = (count: number, firstBlock = 0) =>
+  Array.from({ length: count }, (_, i) => {
+    const block = firstBlock + Math.floor(i / 250);
+    return `198.${18 + Math.floor(block / 256)}.${block % 256}.${(i % 250) + 1}`;
+  });
+/**
+ * The /24s this run's shoppers (2) and edge.cost clients (20) come from, new each
+ * minute in a cycle of 23: as for the scraper, the stack's Redis keeps their counts
+ * for the hour of the catalog's 120/3600 budget, and runs in a row from one set of
+ * addresses would use it up and be answered 429.
+ */
+const RUN_BLOCK = 22 * (Math.floor(Date.now() / 60_000) % 23);
 
 /** Shoppers: the browser user-agent from 500 addresses in turn. */
-const shopperRequests = (productPath: string): PacedRequest[] => addresses(500).map((address) => ({ path: productPath, headers: { 'user-agent': BROWSER, 'x-forwarded-for': address } }));
+const shopperRequests = (productPath: string): PacedRequest[] => addresses(500, RUN_BLOCK).map((address) => ({ path: productPath, headers: { 'user-agent': BROWSER, 'x-forwarded-for': address } }));
 
 /**
  * The flood: scanner, headless and empty user-agents in turn from 200 addresses;
@@ -103,6 +115,22 @@ function hostShares(from: ReturnType<typeof hostCpu>, to: ReturnType<typeof host
   const cores = os.availableParallelism();
   const perCore = (ticks: number) => Number(((ticks / (to.total - from.total)) * cores).toFixed(2));
   return { busyCores: perCore(to.busy - from.busy), benchCores: perCore(to.bench - from.bench), steal: Number(((to.steal - from.steal) / (to.total - from.total)).toFixed(3)) };
+}
+
+/** The synced limits' totals from a service's /metrics (edge_limiter_decisions_total, edge_limiter_syncs_total). */
+async function limiterCounts(origin: string): Promise<Record<string, number> | undefined> {
+  try {
+    const text = await (await fetch(`${origin}/metrics`)).text();
+    const read = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+    return {
+      memory: read(/^edge_limiter_decisions_total\{[^}]*path="memory"[^}]*\} (\d+)/m),
+      redis: read(/^edge_limiter_decisions_total\{[^}]*path="redis"[^}]*\} (\d+)/m),
+      syncs: read(/^edge_limiter_syncs_total\{[^}]*outcome="ok"[^}]*\} (\d+)/m),
+      syncFailures: read(/^edge_limiter_syncs_total\{[^}]*outcome="failed"[^}]*\} (\d+)/m),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 export async function benchEdge(options: BenchEdgeOptions): Promise<Array<Record<string, unknown>>> {
@@ -203,12 +231,19 @@ export async function benchEdge(options: BenchEdgeOptions): Promise<Array<Record
   if (stolen > 0.1) console.log(`edge.flood: the hypervisor stole ${Math.round(stolen * 100)} % of the CPU in a phase; these latencies measure the host, not the edge`);
 
   const headers = { 'user-agent': BROWSER };
-  const pool = addresses(5000);
+  const pool = addresses(5000, RUN_BLOCK + 2);
+  const limiterBefore = await limiterCounts(on.url);
   const samples = { on: [] as number[], off: [] as number[] };
   const cpuSamples = { on: [] as number[], off: [] as number[] };
   let onNon2xx = 0;
-  for (let round = 1; round <= options.rounds; round += 1) {
-    for (const [name, target] of [['off', off], ['on', on]] as const) {
+  // Twice the rounds of the other parts, each a pair in alternating order (off-on, on-off, ...): the host's speed
+  // drifts by more than the difference measured (one catalog's rate moved 6,300 -> 3,800 rps over three rounds in one
+  // run), so each round's ratio compares two neighbouring windows, and the line's ratio is their median.
+  const costRounds = options.rounds * 2;
+  const costRatios: number[] = [];
+  for (let round = 1; round <= costRounds; round += 1) {
+    const order = round % 2 === 1 ? ([['off', off], ['on', on]] as const) : ([['on', on], ['off', off]] as const);
+    for (const [name, target] of order) {
       let next = 0;
       const cpuBefore = cpuSeconds(target.child.pid);
       const result = await autocannon({
@@ -222,9 +257,13 @@ export async function benchEdge(options: BenchEdgeOptions): Promise<Array<Record
       if (used !== undefined) cpuSamples[name].push(used);
       if (name === 'on') onNon2xx += result.non2xx + result.errors;
     }
-    console.log(`edge.cost round ${round}/${options.rounds}: protection off ${Math.round(samples.off.at(-1)!)} rps | on ${Math.round(samples.on.at(-1)!)} rps`);
+    costRatios.push(Number((samples.on.at(-1)! / Math.max(1, samples.off.at(-1)!)).toFixed(3)));
+    console.log(`edge.cost round ${round}/${costRounds}: protection off ${Math.round(samples.off.at(-1)!)} rps | on ${Math.round(samples.on.at(-1)!)} rps (${costRatios.at(-1)})`);
   }
-  const costLine = { bench: 'edge.cost', connections: options.connections, durationS: options.durationS, rounds: options.rounds, clients: pool.length, onRps: Math.round(median(samples.on)), offRps: Math.round(median(samples.off)), ratio: Number((median(samples.on) / median(samples.off)).toFixed(3)), target: 0.9, onNon2xx, serverCpuUsPerRequest: { on: median(cpuSamples.on), off: median(cpuSamples.off) } };
+  const limiterAfter = await limiterCounts(on.url);
+  /** How the "on" catalog's browse limit decided during these rounds: from memory (synced later) or by asking Redis, and its syncs. */
+  const limiter = limiterBefore && limiterAfter ? Object.fromEntries(Object.entries(limiterAfter).map(([name, n]) => [name, n - (limiterBefore[name] ?? 0)])) : undefined;
+  const costLine = { bench: 'edge.cost', connections: options.connections, durationS: options.durationS, rounds: costRounds, clients: pool.length, onRps: Math.round(median(samples.on)), offRps: Math.round(median(samples.off)), ratio: median(costRatios), target: 0.9, roundRatios: costRatios, onNon2xx, serverCpuUsPerRequest: { on: median(cpuSamples.on), off: median(cpuSamples.off) }, limiter };
   console.log(`edge.cost: catalog product read with limiter+classifier ${costLine.onRps} rps vs off ${costLine.offRps} rps: ratio ${costLine.ratio} (target >= 0.9)`);
   return [floodLine, costLine];
 }
