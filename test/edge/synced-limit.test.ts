@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { connectRedis, createLogger, createRedis } from '../../services/kit/index.js';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { connectRedis, createLogger, createRedis, systemClock } from '../../services/kit/index.js';
+import { SyncedLimit } from '../../services/kit/protection/synced-limit.js';
 import { startRedis } from '../../scripts/lib/stack.js';
 import { freePort } from '../helpers/ferretdb.js';
 import { uniqueName } from '../helpers/env.js';
@@ -92,4 +94,26 @@ test('when Redis stops between two syncs, then the sync fails and is counted, an
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('when a counter vanishes from Redis while a replica still counts in its window, then the sync that recreates it gives it an expiry', async () => {
+  const base = { keyPrefix: `${prefix}:vanish`, points: 100, duration: 60 };
+  const exact = new RateLimiterRedis({ ...base, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(base) });
+  const limit = new SyncedLimit({ redis, exact, durationS: 60, syncMs: 60_000, localPoints: 10, clock: systemClock });
+  const counter = `${prefix}:vanish:ip:198.51.100.95`;
+  assert.equal((await limit.consume('ip:198.51.100.95', 1)).allowed, true);
+  await limit.sync();
+  assert.equal(await redis.get(counter), '1');
+  assert.ok((await redis.pttl(counter)) > 55_000);
+  // Redis dropped it (expired a little before this replica's view of the window, or evicted):
+  // the next sync does not ask for the window again, and must still not leave a counter without one.
+  await redis.del(counter);
+  limit.consume('ip:198.51.100.95', 1);
+  await limit.sync();
+  assert.equal(await redis.get(counter), '1');
+  const ttl = await redis.pttl(counter);
+  assert.ok(ttl > 55_000 && ttl <= 60_000, `ttl ${ttl}`);
+  // The per-request limiter counts on the same counter.
+  const res = await exact.consume('ip:198.51.100.95', 1);
+  assert.equal(res.consumedPoints, 2);
 });

@@ -4,28 +4,40 @@ import type { Clock } from '../clock.js';
 import type { LimitDecision } from './rate-limit.js';
 
 /**
- * Counts in one Lua call for many keys, with the window rule of
- * rate-limiter-flexible's `RateLimiterRedis` (a key is created at 0 with the
- * window as its expiry, then incremented), so both write the same counters.
+ * Counts in one Lua call for many keys, in the counters and windows of
+ * rate-limiter-flexible's `RateLimiterRedis` (a counter expires one window
+ * after it was created), so both count the same requests.
  * KEYS: the counters; ARGV[1]: the window in seconds; ARGV[1 + i]: points of
- * KEYS[i]. Returns count and milliseconds left, in turn, for every key.
+ * KEYS[i], negative when the caller also wants the milliseconds left in its
+ * window. Answers count and milliseconds left (-2: not asked) for every key.
+ * A known window costs one INCRBY; a counter this call creates gets its
+ * expiry, so none lives on without one.
  */
 const INCREMENT_MANY = `
 local window = tonumber(ARGV[1])
 local answer = {}
 for i = 1, #KEYS do
-  redis.call('set', KEYS[i], 0, 'EX', window, 'NX')
-  answer[2 * i - 1] = redis.call('incrby', KEYS[i], ARGV[i + 1])
-  local left = redis.call('pttl', KEYS[i])
-  if left < 0 then
+  local points = tonumber(ARGV[i + 1])
+  local asked = points < 0
+  if asked then points = -points end
+  local count = redis.call('incrby', KEYS[i], points)
+  local left = -2
+  if count == points then
     redis.call('expire', KEYS[i], window)
     left = window * 1000
+  elseif asked then
+    left = redis.call('pttl', KEYS[i])
+    if left < 0 then
+      redis.call('expire', KEYS[i], window)
+      left = window * 1000
+    end
   end
+  answer[2 * i - 1] = count
   answer[2 * i] = left
 end
 return answer`;
 const COMMAND = 'edgeIncrementMany';
-/** Keys per Lua call: one call holds Redis for about 2 us per key. */
+/** Keys per Lua call: one call holds Redis for 2-5 us per key. */
 const CHUNK = 500;
 
 type WithCommand = Redis & { [COMMAND](count: number, ...args: Array<string | number>): Promise<number[]> };
@@ -33,10 +45,14 @@ type WithCommand = Redis & { [COMMAND](count: number, ...args: Array<string | nu
 /** What this process knows of a key, and what it admitted for it that Redis has not counted yet. */
 interface Entry {
   key: string;
+  /** The counter's name in Redis. */
+  counter: string;
   /** The count in Redis (all replicas) at its last answer; 0 for a key not yet synced. */
   count: number;
   /** When the window ends, as Redis said (or as assumed until it says). */
   resetAt: number;
+  /** False until Redis has said when this window ends: the next sync asks. */
+  windowKnown: boolean;
   /** Admitted, not yet sent. */
   unsent: number;
   /** Sent, not yet answered. */
@@ -150,10 +166,19 @@ export class SyncedLimit {
       await Promise.all(
         Array.from({ length: Math.ceil(batch.length / CHUNK) }, async (_, index) => {
           const chunk = batch.slice(index * CHUNK, (index + 1) * CHUNK);
-          const answer = await redis[COMMAND](chunk.length, ...chunk.map((entry) => this.keyPrefix + entry.key), this.options.durationS, ...chunk.map((entry) => entry.sending));
+          const args: Array<string | number> = new Array<string | number>(2 * chunk.length + 1);
+          args[chunk.length] = this.options.durationS;
+          chunk.forEach((entry, i) => {
+            args[i] = entry.counter;
+            args[chunk.length + 1 + i] = entry.windowKnown ? entry.sending : -entry.sending;
+          });
+          const answer = await redis[COMMAND](chunk.length, ...args);
           this.stats.syncs += 1;
           const now = this.options.clock.now();
-          chunk.forEach((entry, i) => this.learn(entry, Number(answer[2 * i]), now + Number(answer[2 * i + 1]), now));
+          chunk.forEach((entry, i) => {
+            const left = Number(answer[2 * i + 1]);
+            this.learn(entry, Number(answer[2 * i]), left >= 0 ? now + left : undefined, now);
+          });
         }),
       );
     } catch {
@@ -171,11 +196,12 @@ export class SyncedLimit {
     let entry = this.entries.get(key);
     if (entry === undefined) {
       if (this.entries.size >= this.maxKeys) this.forgetOldest();
-      entry = { key, count: 0, resetAt: now + this.windowMs, unsent: 0, sending: 0, queued: false };
+      entry = { key, counter: this.keyPrefix + key, count: 0, resetAt: now + this.windowMs, windowKnown: false, unsent: 0, sending: 0, queued: false };
       this.entries.set(key, entry);
     } else if (entry.resetAt <= now) {
       entry.count = 0;
       entry.resetAt = now + this.windowMs;
+      entry.windowKnown = false;
     }
     return entry;
   }
@@ -195,11 +221,19 @@ export class SyncedLimit {
     this.timer.unref();
   }
 
-  /** A count from Redis: answers can arrive out of order, and counts only grow within a window. */
-  private learn(entry: Entry, count: number, resetAt: number, now: number): void {
-    if (entry.resetAt > now && entry.count > count) return;
+  /**
+   * A count from Redis, with the end of its window when it said it. Answers can
+   * arrive out of order, and counts only grow within a window.
+   */
+  private learn(entry: Entry, count: number, resetAt: number | undefined, now: number): void {
+    if (resetAt === undefined) {
+      if (count > entry.count) entry.count = count;
+      return;
+    }
+    if (entry.windowKnown && entry.resetAt > now && entry.count > count) return;
     entry.count = count;
     entry.resetAt = resetAt;
+    entry.windowKnown = true;
   }
 
   private async exact(entry: Entry, points: number): Promise<LimitDecision> {
