@@ -11,7 +11,9 @@
  *   process unless BENCH_EDGE_FLOOD_PROCESS=same.
  * - edge.cost: the same product read on a catalog with the limiter and
  *   classifier on vs off (EDGE_PROTECTION), in pairs of windows in alternating
- *   order; the ratio is the median of the pairs' ratios.
+ *   order; the ratio is the median of the pairs' ratios. Then both at once at a
+ *   fixed rate (BENCH_EDGE_COST_RPS, 1,500): server CPU per request of each,
+ *   `fixedRate.cpuRatio` = off / on, median of the windows.
  *
  * Both lines also give the server's CPU time per request (user + system, from
  * /proc): steadier than rates and latencies on a shared machine.
@@ -260,10 +262,34 @@ export async function benchEdge(options: BenchEdgeOptions): Promise<Array<Record
     costRatios.push(Number((samples.on.at(-1)! / Math.max(1, samples.off.at(-1)!)).toFixed(3)));
     console.log(`edge.cost round ${round}/${costRounds}: protection off ${Math.round(samples.off.at(-1)!)} rps | on ${Math.round(samples.on.at(-1)!)} rps (${costRatios.at(-1)})`);
   }
+  // The same read at a fixed rate, both catalogs at once: the server CPU each spends per request, with the host's
+  // drift and steal falling on both alike. Saturation rates say how fast a catalog can go on this host; this says
+  // what the protection itself costs.
+  const fixedRps = Number(process.env.BENCH_EDGE_COST_RPS ?? 1500);
+  const fixed = { on: [] as number[], off: [] as number[] };
+  for (let round = 1; round <= costRounds; round += 1) {
+    const measure = async (name: 'on' | 'off', target: typeof on) => {
+      let next = 0;
+      const cpuBefore = cpuSeconds(target.child.pid);
+      const result = await autocannon({
+        url: target.url,
+        connections: 16,
+        duration: options.durationS,
+        overallRate: fixedRps,
+        requests: [{ method: 'GET', path: options.productPath, setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...headers, 'x-forwarded-for': pool[next++ % pool.length]! } }) }],
+      });
+      const used = usPer(cpuBefore, cpuSeconds(target.child.pid), result.requests.total);
+      if (used !== undefined) fixed[name].push(used);
+      if (name === 'on') onNon2xx += result.non2xx + result.errors;
+    };
+    await Promise.all([measure('on', on), measure('off', off)]);
+    console.log(`edge.cost at ${fixedRps} rps each, both at once, round ${round}/${costRounds}: server CPU per request on ${fixed.on.at(-1)} us | off ${fixed.off.at(-1)} us`);
+  }
+  const fixedRatios = fixed.on.map((onUs, i) => (fixed.off[i] ?? 0) / Math.max(1, onUs));
   const limiterAfter = await limiterCounts(on.url);
   /** How the "on" catalog's browse limit decided during these rounds: from memory (synced later) or by asking Redis, and its syncs. */
   const limiter = limiterBefore && limiterAfter ? Object.fromEntries(Object.entries(limiterAfter).map(([name, n]) => [name, n - (limiterBefore[name] ?? 0)])) : undefined;
-  const costLine = { bench: 'edge.cost', connections: options.connections, durationS: options.durationS, rounds: costRounds, clients: pool.length, onRps: Math.round(median(samples.on)), offRps: Math.round(median(samples.off)), ratio: median(costRatios), target: 0.9, roundRatios: costRatios, onNon2xx, serverCpuUsPerRequest: { on: median(cpuSamples.on), off: median(cpuSamples.off) }, limiter };
-  console.log(`edge.cost: catalog product read with limiter+classifier ${costLine.onRps} rps vs off ${costLine.offRps} rps: ratio ${costLine.ratio} (target >= 0.9)`);
+  const costLine = { bench: 'edge.cost', connections: options.connections, durationS: options.durationS, rounds: costRounds, clients: pool.length, onRps: Math.round(median(samples.on)), offRps: Math.round(median(samples.off)), ratio: median(costRatios), target: 0.9, roundRatios: costRatios, onNon2xx, serverCpuUsPerRequest: { on: median(cpuSamples.on), off: median(cpuSamples.off) }, fixedRate: { rps: fixedRps, serverCpuUsPerRequest: { on: median(fixed.on), off: median(fixed.off) }, cpuRatio: Number(median(fixedRatios).toFixed(3)) }, limiter };
+  console.log(`edge.cost: catalog product read with limiter+classifier ${costLine.onRps} rps vs off ${costLine.offRps} rps: ratio ${costLine.ratio} (target >= 0.9); at ${fixedRps} rps each, CPU per request on ${costLine.fixedRate.serverCpuUsPerRequest.on} us vs off ${costLine.fixedRate.serverCpuUsPerRequest.off} us (off/on ${costLine.fixedRate.cpuRatio})`);
   return [floodLine, costLine];
 }
