@@ -79,6 +79,8 @@ export function buildEnvironment(settings: EnvironmentSettings, options: ShopApp
       EDGE_TRUSTED_PROXIES: edge.trustedProxyCidrs.join(','),
       EDGE_PROXY_HOPS: String(edge.proxyHops),
       EDGE_EXEMPT_CIDRS: edge.exemptCidrs.join(','),
+      // Synced rate limits split their allowed overshoot between the most pods the HPA may run.
+      EDGE_LIMIT_REPLICAS: String(sizingFor(settings, s.name).maxReplicas),
       ...(settings.dataTier.mode === 'in-cluster' ? redisClientConfig(ns, settings.dataTier.redis) : {}),
     };
     for (const callee of s.calls) config[`${callee.toUpperCase()}_URL`] = serviceUrl(callee, ns);

@@ -154,6 +154,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Locally nothing needs time to notice readiness except the edge (1 s polls).
     SHUTDOWN_DELAY_MS: process.env.SHUTDOWN_DELAY_MS ?? '1500',
     SHUTDOWN_TIMEOUT_MS: process.env.SHUTDOWN_TIMEOUT_MS ?? '10000',
+    // Synced rate limits split their allowed overshoot between this many replicas (docs/edge-protection.md).
+    EDGE_LIMIT_REPLICAS: String(count),
     ...options.env,
   };
 

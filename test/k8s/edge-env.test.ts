@@ -19,3 +19,17 @@ test('when a service runs behind the Ingress, then its config names trusted prox
     }
   }
 });
+
+/** Synced rate limits split their allowed overshoot between EDGE_LIMIT_REPLICAS pods: fewer than the HPA may run would let a client past it. */
+test('when a service scales out, then its config splits the rate limits\' overshoot between as many pods as its HPA may run', () => {
+  for (const env of ['dev', 'prod']) {
+    const objects = committedObjects(env) as Array<{ kind: string; metadata: { name: string }; data?: Record<string, string>; spec?: { maxReplicas?: number; scaleTargetRef?: { name: string } } }>;
+    const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler');
+    assert.ok(hpas.length > 0, `${env}: autoscalers`);
+    for (const hpa of hpas) {
+      const config = objects.find((o) => o.kind === 'ConfigMap' && o.data?.LOG_LEVEL !== undefined && o.metadata.name.startsWith(hpa.spec?.scaleTargetRef?.name ?? '?'));
+      assert.ok(config, `${env} ${hpa.metadata.name}: the service's config`);
+      assert.equal(config.data?.EDGE_LIMIT_REPLICAS, String(hpa.spec?.maxReplicas), `${env} ${hpa.metadata.name}: EDGE_LIMIT_REPLICAS = maxReplicas`);
+    }
+  }
+});

@@ -77,10 +77,14 @@ export const edgeConfigShape = {
    */
   EDGE_LIMIT_SYNC_MS: int(0, 10_000, 100),
   /**
-   * Share of a class budget one replica may admit for a client between two syncs
-   * without asking Redis; budgets where that is under one request are always exact.
+   * How far past its budget a client spread over every replica may get, as a
+   * share of the budget: each replica may admit EDGE_LIMIT_OVERSHOOT x budget /
+   * EDGE_LIMIT_REPLICAS requests of a client between two syncs without asking
+   * Redis. Where that is under one request the limit is asked of Redis per request.
    */
-  EDGE_LIMIT_LOCAL_SHARE: z.coerce.number().min(0).max(0.5).default(0.05),
+  EDGE_LIMIT_OVERSHOOT: z.coerce.number().min(0).max(1).default(0.1),
+  /** The most replicas of this service that can serve one client (the HPA's maxReplicas; charts-ts sets it). */
+  EDGE_LIMIT_REPLICAS: int(1, 10_000, 2),
   /** Requests with a cart token are also counted per address, at this multiple of the class limit. */
   EDGE_IP_CEILING_FACTOR: int(1, 1_000, 10),
   /** Checkout attempts beyond a human rate: the client is treated as a bot for the cool-down. */

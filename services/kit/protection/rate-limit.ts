@@ -55,13 +55,13 @@ export function createLimiters(options: LimitersOptions): Limiters {
   };
   const synced: SyncedLimit[] = [];
   /**
-   * A class limit: counted in memory and synced every EDGE_LIMIT_SYNC_MS when
-   * EDGE_LIMIT_LOCAL_SHARE of its budget is at least one request (synced-limit.ts),
-   * else asked of Redis per request.
+   * A class limit: counted in memory and synced every EDGE_LIMIT_SYNC_MS when a
+   * replica's share of the allowed overshoot is at least one request
+   * (synced-limit.ts), else asked of Redis per request.
    */
   const makeClass = (name: string, spec: LimitSpec): Limit => {
     const exact = make(name, spec);
-    const localPoints = Math.floor(spec.points * config.EDGE_LIMIT_LOCAL_SHARE);
+    const localPoints = Math.floor((spec.points * config.EDGE_LIMIT_OVERSHOOT) / config.EDGE_LIMIT_REPLICAS);
     if (!redis || config.EDGE_LIMIT_SYNC_MS === 0 || localPoints < 1) return exactLimit(exact);
     const limit = new SyncedLimit({ redis, exact, durationS: spec.durationS, syncMs: config.EDGE_LIMIT_SYNC_MS, localPoints, clock: systemClock });
     synced.push(limit);
