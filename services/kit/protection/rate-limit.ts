@@ -40,7 +40,8 @@ export interface LimitersOptions {
  * Redis limiters (rate-limiter-flexible) shared by every replica, each insured
  * by an in-memory limiter with the same budget: when Redis is unreachable a
  * replica keeps limiting on its own (so the effective limit is N replicas x the
- * budget) instead of failing requests or letting everything through.
+ * budget) instead of failing requests or letting everything through. Class
+ * limits large enough are synced rather than asked per request (synced-limit.ts).
  */
 export function createLimiters(options: LimitersOptions): Limiters {
   const { config, redis } = options;
