@@ -1,6 +1,12 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { createKoaApp, createMetrics, createRedis, connectRedis, edgeConfig, Health, type Clock, type LoadSignal, type Metrics, type Redis } from '../../services/kit/index.js';
+import { createKoaApp, createLogger, createMetrics, createRedis, connectRedis, edgeConfig, Health, type Clock, type LoadSignal, type Metrics, type Redis } from '../../services/kit/index.js';
+import { startRedis } from '../../scripts/lib/stack.js';
+import { freePort } from '../helpers/ferretdb.js';
 import { capturedLogger, testLogger, testServers } from '../helpers/env.js';
 
 export const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
@@ -61,4 +67,27 @@ export async function metricValue(metrics: Metrics, name: string, labels: Record
   const data = await metric.get();
   const sample = data.values.find((value) => Object.entries(labels).every(([key, wanted]) => String(value.labels[key]) === wanted));
   return sample?.value ?? 0;
+}
+
+/**
+ * A Redis server of the test's own, connected, for tests that stop it: `stop()`
+ * stops it and waits until the client has noticed. Stopped and removed after `use`.
+ */
+export async function withOwnRedis(use: (own: { redis: Redis; stop(): Promise<void> }) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-redis-'));
+  const port = await freePort();
+  const server = await startRedis(port, dir, path.join(dir, 'redis.log'));
+  const redis = await connectRedis(createRedis(`redis://127.0.0.1:${port}`, createLogger({ service: 'edge-test', level: 'silent' })));
+  const stop = async () => {
+    await server.stop();
+    for (let i = 0; i < 50 && redis.status === 'ready'; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.notEqual(redis.status, 'ready');
+  };
+  try {
+    await use({ redis, stop });
+  } finally {
+    redis.disconnect();
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

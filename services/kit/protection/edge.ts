@@ -13,6 +13,7 @@ import { createRefusalLog, type RefusalLog } from './refusal-log.js';
 import type { EdgeConfig, RouteClass } from './config.js';
 import { createAdmission, goodBotShare, type Admission, type LoadSignal } from './admission.js';
 import { createLimiters, setLimitHeaders, type LimitDecision, type Limiters } from './rate-limit.js';
+import type { SyncedLimitStats } from './synced-limit.js';
 import { createRouteClassifier, DEFAULT_ROUTE_CLASSES, type RouteClassRule } from './route-class.js';
 import { applyCachePolicy, publicCacheControl } from './cache-policy.js';
 
@@ -328,28 +329,17 @@ function registerGauges(metrics: Metrics, admission: Admission, limiters: Limite
   new client.Gauge({ name: 'edge_load_pressure', help: 'Admission pressure: 1 = at a shedding threshold', registers: [metrics.registry], collect() { this.set(admission.pressure()); } });
   new client.Gauge({ name: 'edge_in_flight', help: 'Requests admitted and not yet answered', registers: [metrics.registry], collect() { this.set(admission.inFlight()); } });
   // Totals kept by the synced limits themselves (synced-limit.ts), copied when scraped.
-  new client.Counter({
-    name: 'edge_limiter_decisions_total',
-    help: 'Class-limit decisions admitted from memory (synced to Redis later) or taken by asking Redis',
-    labelNames: ['path'],
-    registers: [metrics.registry],
-    collect() {
-      const stats = limiters.syncStats();
-      this.reset();
-      this.inc({ path: 'memory' }, stats.local);
-      this.inc({ path: 'redis' }, stats.exact);
-    },
-  });
-  new client.Counter({
-    name: 'edge_limiter_syncs_total',
-    help: 'Calls that sent the counts kept in memory to Redis, by outcome (a failed one loses its counts)',
-    labelNames: ['outcome'],
-    registers: [metrics.registry],
-    collect() {
-      const stats = limiters.syncStats();
-      this.reset();
-      this.inc({ outcome: 'ok' }, stats.syncs);
-      this.inc({ outcome: 'failed' }, stats.syncFailures);
-    },
-  });
+  const copied = (name: string, help: string, label: string, values: (stats: SyncedLimitStats) => Record<string, number>) =>
+    new client.Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        for (const [value, n] of Object.entries(values(limiters.syncStats()))) this.inc({ [label]: value }, n);
+      },
+    });
+  copied('edge_limiter_decisions_total', 'Class-limit decisions admitted from memory (synced to Redis later) or taken by asking Redis', 'path', (stats) => ({ memory: stats.local, redis: stats.exact }));
+  copied('edge_limiter_syncs_total', 'Calls that sent the counts kept in memory to Redis, by outcome (a failed one loses its counts)', 'outcome', (stats) => ({ ok: stats.syncs, failed: stats.syncFailures }));
 }

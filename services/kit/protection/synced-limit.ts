@@ -143,7 +143,7 @@ export class SyncedLimit {
     return { allowed: true, limit: this.points, remaining: this.points - count, resetMs: entry.resetAt - now };
   }
 
-  /** Sends what is unsent now (tests; shutdown). */
+  /** Sends what is unsent now (the timer; tests). Does nothing while a sync is in flight: its end schedules the next. */
   async sync(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
