@@ -65,6 +65,8 @@ export const addresses = (count: number, firstBlock = 0) =>
  * addresses would use it up and be answered 429.
  */
 const RUN_BLOCK = 22 * (Math.floor(Date.now() / 60_000) % 23);
+/** The warm-up's one address (TEST-NET-1): outside the pools above, so its used-up budget never answers a measured request. */
+const WARMUP_IP = '192.0.2.9';
 
 /** Shoppers: the browser user-agent from 500 addresses in turn. */
 const shopperRequests = (productPath: string): PacedRequest[] => addresses(500, RUN_BLOCK).map((address) => ({ path: productPath, headers: { 'user-agent': BROWSER, 'x-forwarded-for': address } }));
@@ -141,7 +143,7 @@ export async function benchEdge(options: BenchEdgeOptions): Promise<Array<Record
   // for every round (a one-minute window would give it 120 more answers in each later minute of the run).
   const on = await options.startService('catalog', options.basePort, { ...common, EDGE_PROTECTION: 'on', EDGE_LIMIT_BROWSE: '120/3600' });
   const off = await options.startService('catalog', options.basePort + 1, { ...common, EDGE_PROTECTION: 'off' });
-  for (const url of [on.url, off.url]) await autocannon({ url: `${url}${options.productPath}`, connections: 4, amount: 500, headers: { 'user-agent': BROWSER, 'x-forwarded-for': '198.18.9.9' } });
+  for (const url of [on.url, off.url]) await autocannon({ url: `${url}${options.productPath}`, connections: 4, amount: 500, headers: { 'user-agent': BROWSER, 'x-forwarded-for': WARMUP_IP } });
   await autocannon({ url: `${on.url}${options.productPath}`, connections: 4, amount: 200, headers: { 'user-agent': BROWSER, 'x-forwarded-for': SCRAPER_IP } });
 
   // Open-loop, evenly paced load (scripts/lib/paced.ts), not autocannon's overallRate.
